@@ -1,0 +1,193 @@
+"""Settings: each one declared once, with its type, default and description.
+
+``--about`` prints these declarations; ``load_config`` validates a user's file
+against them and returns a ``Config``. Nothing here touches the network.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import logging
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Dict, List, Mapping, Optional
+from urllib.parse import urlparse
+
+LOGGER = logging.getLogger("tap_asana")
+
+#: name -> (JSON type, default, description); the single list of settings.
+SETTINGS: Dict[str, tuple] = {
+    "access_token": ("string", None, "Personal access token or service-account token. Secret. Give this or the OAuth set."),
+    "client_id": ("string", None, "OAuth app client id (OAuth form, with client_secret and refresh_token)."),
+    "client_secret": ("string", None, "OAuth app client secret. Secret."),
+    "refresh_token": ("string", None, "OAuth refresh token; access tokens are fetched and refreshed from it. Secret."),
+    "redirect_uri": ("string", None, "OAuth redirect URI; accepted, sent with token refreshes when given."),
+    "start_date": ("string", "one year before the run", "ISO 8601 date-time: incremental streams send records at or after it until they have a bookmark."),
+    "request_timeout": ("number", 300, "Seconds to wait for Asana to answer one request."),
+    "api_url": ("string", "https://app.asana.com/api/1.0", "Base URL of the Asana API (https, or http on a loopback host)."),
+    "oauth_token_url": ("string", "https://app.asana.com/-/oauth_token", "OAuth token endpoint (https, or http on a loopback host)."),
+    "page_size": ("integer", 100, "Records per page, 1 to 100."),
+    "max_workers": ("integer", 8, "Requests in flight at once, 1 to 45 (Asana allows 50 concurrent GETs per token)."),
+    "requests_per_minute": ("integer", 1500, "Request budget per minute for this token: 1500 on paid plans, 150 on free."),
+    "max_retries": ("integer", 8, "Tries for one request on 5xx, timeouts, dropped connections and bad bodies."),
+}
+SECRETS = ("access_token", "client_secret", "refresh_token")
+
+
+class ConfigError(Exception):
+    """A config problem, phrased for the user: what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class Config:
+    api_url: str
+    oauth_token_url: str
+    start_date: dt.datetime
+    request_timeout: float
+    page_size: int
+    max_workers: int
+    requests_per_minute: int
+    max_retries: int
+    access_token: Optional[str] = None
+    client_id: Optional[str] = None
+    client_secret: Optional[str] = None
+    refresh_token: Optional[str] = None
+    redirect_uri: Optional[str] = None
+
+    @property
+    def oauth(self) -> bool:
+        return not self.access_token
+
+    def __repr__(self) -> str:  # never show secrets, even in a debugger or a traceback
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in SECRETS}
+        return f"Config({shown})"
+
+
+def about() -> Dict[str, Any]:
+    from tap_asana import __version__
+
+    return {
+        "name": "tap-asana",
+        "version": __version__,
+        "description": "Singer tap for Asana",
+        "capabilities": ["discover", "catalog", "state", "properties"],
+        "settings": [
+            {"name": name, "type": kind, "default": default, "description": text,
+             "secret": name in SECRETS}
+            for name, (kind, default, text) in SETTINGS.items()
+        ],
+    }
+
+
+def parse_datetime(value: str) -> dt.datetime:
+    """ISO 8601 date or date-time; a zone-less value is UTC."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def load_config(path: str, now: Optional[dt.datetime] = None) -> Config:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}. Pass an existing JSON file with --config.") from None
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"config file {path} is not valid JSON ({exc.msg} at line {exc.lineno}). Fix the file; see sample_config.json.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a JSON object, not {type(data).__name__}. See sample_config.json.")
+    return validate_config(data, now or dt.datetime.now(dt.timezone.utc))
+
+
+def validate_config(data: Mapping[str, Any], now: dt.datetime) -> Config:
+    unknown = sorted(set(data) - set(SETTINGS))
+    if unknown:
+        LOGGER.warning("Ignoring unknown config keys: %s", ", ".join(unknown))
+    for name in ("access_token", "client_id", "client_secret", "refresh_token", "redirect_uri", "api_url", "oauth_token_url", "start_date"):
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"config key {name} must be a string.")
+    token = data.get("access_token")
+    oauth_keys = [k for k in ("client_id", "client_secret", "refresh_token") if data.get(k)]
+    if token is not None and not token.strip():
+        raise ConfigError("config key access_token is empty. Put a personal access token there, or remove it and give client_id, client_secret and refresh_token.")
+    if not token and len(oauth_keys) != 3:
+        missing = [k for k in ("client_id", "client_secret", "refresh_token") if k not in oauth_keys]
+        if oauth_keys:
+            raise ConfigError(f"OAuth config is incomplete: missing {', '.join(missing)}. Give all three, or an access_token instead.")
+        raise ConfigError("config has no credentials. Give access_token (a personal access token), or client_id, client_secret and refresh_token (OAuth).")
+    if token and oauth_keys:
+        LOGGER.info("access_token given: it is used and the OAuth keys are not")
+
+    start = data.get("start_date")
+    if start is None:
+        start_date = now - dt.timedelta(days=365)
+    else:
+        try:
+            start_date = parse_datetime(start)
+        except ValueError:
+            raise ConfigError(f"start_date {start!r} is not an ISO 8601 date-time. Use a form like 2024-01-31T00:00:00Z.") from None
+        if start_date > now:
+            raise ConfigError(f"start_date {start} lies in the future. Use a past date, or leave it out for one year back.")
+
+    return Config(
+        api_url=_url(data, "api_url"),
+        oauth_token_url=_url(data, "oauth_token_url"),
+        start_date=start_date,
+        request_timeout=_number(data, "request_timeout", low=0.001, high=3600),
+        page_size=int(_number(data, "page_size", low=1, high=100, integer=True)),
+        max_workers=int(_number(data, "max_workers", low=1, high=45, integer=True)),
+        requests_per_minute=int(_number(data, "requests_per_minute", low=1, high=100000, integer=True)),
+        max_retries=int(_number(data, "max_retries", low=1, high=100, integer=True)),
+        access_token=token or None,
+        client_id=None if token else data.get("client_id"),
+        client_secret=None if token else data.get("client_secret"),
+        refresh_token=None if token else data.get("refresh_token"),
+        redirect_uri=data.get("redirect_uri") or None,
+    )
+
+
+def _number(data: Mapping[str, Any], name: str, low: float, high: float, integer: bool = False) -> float:
+    value = data.get(name, SETTINGS[name][1])
+    if isinstance(value, str):  # Meltano and env-var configs often carry numbers as strings
+        try:
+            value = float(value)
+        except ValueError:
+            raise ConfigError(f"config key {name} must be a number, not {value!r}.") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"config key {name} must be a number, not {value!r}.")
+    if integer and value != int(value):
+        raise ConfigError(f"config key {name} must be a whole number, not {value!r}.")
+    if not low <= value <= high:
+        raise ConfigError(f"config key {name} is {value:g}; it must lie between {low:g} and {high:g}.")
+    return value
+
+
+def _url(data: Mapping[str, Any], name: str) -> str:
+    url = (data.get(name) or SETTINGS[name][1]).rstrip("/")
+    parts = urlparse(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"config key {name} is not an http(s) URL: {url!r}.")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(f"config key {name} must use https (plain http is allowed only on a loopback host), got {url!r}.")
+    return url
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def secrets_of(config: Config) -> List[str]:
+    return [v for v in (config.access_token, config.client_secret, config.refresh_token) if v]

@@ -1,0 +1,97 @@
+"""Runs jobs on a pool of worker threads and hands their results back, one at a
+time, to the calling thread, which is the only one that writes output.
+
+A job is a request to make (``fetch``, run by a worker) and what to do with its
+answer (``then``, run by the caller, which may return follow-up jobs). Each job
+belongs to a partition; when a partition has no job left the caller is told,
+which is where it may checkpoint. Jobs of older partitions run first, so few
+partitions are open at once and a resumed run re-reads little.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+
+@dataclass
+class Job:
+    partition: str
+    fetch: Callable[[], Any]
+    then: Callable[[Any], Iterable["Job"]]
+
+
+class Stopped(Exception):
+    """The run was asked to stop (a signal)."""
+
+
+class Scheduler:
+    def __init__(self, workers: int, on_partition_done: Callable[[str], Iterable[Job]], stop: threading.Event):
+        self.workers = workers
+        self.on_partition_done = on_partition_done
+        self.pending: List[tuple] = []
+        self.open: Dict[str, int] = {}  # partition -> jobs not yet handled
+        self.rank: Dict[str, int] = {}  # partition -> when it was opened
+        self.counter = itertools.count()
+        self.stop_requested = stop
+
+    def add(self, job: Job) -> None:
+        if job.partition not in self.rank:
+            self.rank[job.partition] = len(self.rank)
+        self.open[job.partition] = self.open.get(job.partition, 0) + 1
+        heapq.heappush(self.pending, (self.rank[job.partition], next(self.counter), job))
+
+    def run(self) -> None:
+        """Run until every job is handled. A job whose fetch raised re-raises here."""
+        todo: "queue.Queue[Optional[Job]]" = queue.Queue()
+        done: "queue.Queue[tuple]" = queue.Queue()
+        threads = [threading.Thread(target=_work, args=(todo, done), daemon=True, name=f"asana-{i}")
+                   for i in range(self.workers)]
+        for thread in threads:
+            thread.start()
+        in_flight = 0
+        try:
+            while self.pending or in_flight:
+                while self.pending and in_flight < self.workers:
+                    todo.put(heapq.heappop(self.pending)[2])
+                    in_flight += 1
+                job, result, error = self._next_result(done)
+                in_flight -= 1
+                if error is not None:
+                    raise error
+                for follow_up in job.then(result) or ():
+                    self.add(follow_up)
+                self._handled(job.partition)
+        finally:
+            for _ in threads:
+                todo.put(None)
+
+    def _next_result(self, done: "queue.Queue[tuple]") -> tuple:
+        while True:
+            if self.stop_requested.is_set():
+                raise Stopped()
+            try:
+                return done.get(timeout=0.2)
+            except queue.Empty:
+                continue
+
+    def _handled(self, partition: str) -> None:
+        self.open[partition] -= 1
+        if self.open[partition] == 0:
+            del self.open[partition]
+            for job in self.on_partition_done(partition) or ():
+                self.add(job)
+
+
+def _work(todo: "queue.Queue[Optional[Job]]", done: "queue.Queue[tuple]") -> None:
+    while True:
+        job = todo.get()
+        if job is None:
+            return
+        try:
+            done.put((job, job.fetch(), None))
+        except BaseException as exc:  # handed to the caller, which decides
+            done.put((job, None, exc))

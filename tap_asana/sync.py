@@ -1,0 +1,359 @@
+"""The only code that writes Singer messages: walks Asana from workspaces down to
+subtasks and stories, applies the catalog's selection and checkpoints STATE
+whenever a partition (a workspace listing, or one project with its tasks,
+subtasks, stories and sections) is finished.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import IO, Any, Callable, Dict, Iterable, List, Mapping, Optional
+
+from tap_asana import state as st
+from tap_asana.client import AsanaClient, Skip, format_asana_time, parse_asana_time
+from tap_asana.config import Config
+from tap_asana.scheduler import Job, Scheduler, Stopped
+from tap_asana.streams import (INCREMENTAL, STREAMS, PortfolioItems, Portfolios, Projects, Sections, Stories,
+                               Subtasks, SubtaskSearch, Tags, Tasks, TeamMembers, Teams, Users, Workspaces,
+                               leaf_paths)
+
+LOGGER = logging.getLogger("tap_asana")
+
+#: Asana's search index lags writes by 10-60 s, more during incidents (asana-api.md 2.6):
+#: subtasks found by search are looked for this far before their bookmark.
+SEARCH_LOOKBACK = dt.timedelta(minutes=5)
+#: The start of a run is taken a little before Asana's clock read at the first answer.
+CLOCK_MARGIN = dt.timedelta(seconds=1)
+
+
+class CatalogError(Exception):
+    """A catalog that cannot be used, phrased for the user."""
+
+
+@dataclass
+class Selection:
+    stream: type
+    schema: Dict[str, Any]
+    columns: List[str]
+    paths: List[str]
+
+    def fields(self, prefix: str = "") -> List[str]:
+        """Selected leaf paths under a column (e.g. teams' ``users``), without the prefix."""
+        if not prefix:
+            return self.paths
+        return [p[len(prefix) + 1:] for p in self.paths if p.startswith(prefix + ".")]
+
+
+def select(catalog: Mapping[str, Any]) -> Dict[str, Selection]:
+    """Selected streams and columns from a Singer catalog, in sync order."""
+    entries = catalog.get("streams") if isinstance(catalog, dict) else None
+    if not isinstance(entries, list):
+        raise CatalogError("catalog must be a JSON object with a \"streams\" list; make one with --discover.")
+    chosen: Dict[str, Selection] = {}
+    for entry in entries:
+        name = entry.get("tap_stream_id") or entry.get("stream") if isinstance(entry, dict) else None
+        if name not in STREAMS:
+            raise CatalogError(f"catalog names stream {name!r}, which tap-asana does not have; run --discover again.")
+        meta = {tuple(m.get("breadcrumb", ())): m.get("metadata", {}) for m in entry.get("metadata", [])}
+        schema = entry.get("schema") or {}
+        if not (meta.get((), {}).get("selected") or schema.get("selected")):
+            continue
+        columns = [col for col in schema.get("properties", {})
+                   if _column_selected(meta.get(("properties", col), {}))]
+        paths = [p for col in columns for p in (leaf_paths(schema["properties"][col], col) or [col])]
+        chosen[name] = Selection(STREAMS[name], schema, columns, paths)
+    if not chosen:
+        raise CatalogError("catalog selects no stream; set \"selected\": true in a stream's metadata.")
+    return {name: chosen[name] for name in STREAMS if name in chosen}
+
+
+def _column_selected(meta: Mapping[str, Any]) -> bool:
+    if meta.get("inclusion") == "automatic":
+        return True
+    if meta.get("inclusion") == "unsupported":
+        return False
+    return bool(meta.get("selected", meta.get("selected-by-default", True)))
+
+
+class Writer:
+    """Singer messages on one stream, one JSON object per line."""
+
+    def __init__(self, out: IO[str] = sys.stdout):
+        self.out = out
+        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def write(self, message: Dict[str, Any]) -> None:
+        self.out.write(self.dumps(message) + "\n")
+
+    def state(self, value: Dict[str, Any]) -> None:
+        self.write({"type": "STATE", "value": value})
+        self.out.flush()
+
+
+class Run:
+    """One sync: the context every handler needs, passed explicitly."""
+
+    def __init__(self, client: AsanaClient, config: Config, selected: Dict[str, Selection],
+                 state: Dict[str, Any], writer: Writer, stop: threading.Event):
+        self.client, self.config, self.selected, self.writer = client, config, selected, writer
+        self.state = state
+        self.since = {name: st.bookmark(state, name, s.stream.replication_key) or config.start_date
+                      for name, s in selected.items() if s.stream.replication_method == INCREMENTAL}
+        # Only these can meet the same record twice in a run (multi-homed tasks, users of
+        # several workspaces); every other record has a single parent.
+        self.seen: Dict[str, set] = {name: set() for name in ("workspaces", "users", "tasks", "subtasks")}
+        self.records: Counter = Counter()
+        self.pages: Counter = Counter()
+        self.active: Dict[str, List[float]] = {}
+        self.scheduler = Scheduler(config.max_workers, self._partition_done, stop)
+        self.version = 0
+
+    # --- the run ------------------------------------------------------------------------------
+    def run(self) -> Dict[str, Any]:
+        for name, sel in self.selected.items():
+            self.writer.write({"type": "SCHEMA", "stream": name, "schema": sel.schema,
+                               "key_properties": list(sel.stream.key_properties),
+                               "bookmark_properties": [sel.stream.replication_key] if sel.stream.replication_key else []})
+        self.scheduler.add(self._pages("workspaces", Workspaces, {}, self._on_workspaces))
+        self.scheduler.run()
+        self.state = st.finish_run(self.state, [(n, STREAMS[n].replication_key) for n in self.since])
+        for name, sel in self.selected.items():
+            if sel.stream.replication_method != INCREMENTAL:
+                self.writer.write({"type": "ACTIVATE_VERSION", "stream": name, "version": self.version})
+        self.writer.state(self.state)
+        return self.state
+
+    def begin(self) -> None:
+        """Fix the run's start on Asana's clock (or resume an unfinished run's)."""
+        me = self.client.get("/users/me", {"opt_fields": "name"})
+        LOGGER.info("Authenticated to Asana as user %s", me["data"].get("gid"))
+        clock = self.client.server_started_at or dt.datetime.now(dt.timezone.utc)
+        self.state = st.begin_run(self.state, format_asana_time(clock - CLOCK_MARGIN))
+        started_at = st.run_started_at(self.state)
+        self.version = int(parse_asana_time(started_at).timestamp() * 1000)
+        if self.state["progress"]["done"]:
+            LOGGER.info("Resuming the run started at %s: %d partitions already done",
+                        started_at, len(self.state["progress"]["done"]))
+
+    # --- emitting -----------------------------------------------------------------------------
+    def _emit(self, name: str, record: Dict[str, Any], since_shift: dt.timedelta = dt.timedelta()) -> bool:
+        sel = self.selected.get(name)
+        seen = self.seen.get(name)
+        if sel is None or (seen is not None and record.get("gid") in seen):
+            return False
+        if seen is not None:
+            seen.add(record.get("gid"))
+        key = sel.stream.replication_key
+        if name in self.since and record.get(key) and parse_asana_time(record[key]) < self.since[name] - since_shift:
+            return False
+        sel.stream.rename(record)
+        message = {"type": "RECORD", "stream": name, "record": {c: record.get(c) for c in sel.columns}}
+        if sel.stream.replication_method != INCREMENTAL:
+            message["version"] = self.version
+        self.writer.write(message)
+        self.records[name] += 1
+        return True
+
+    def _partition_done(self, partition: str) -> Iterable[Job]:
+        if partition == "workspaces":
+            return ()
+        self.state = st.mark_done(self.state, partition, _stream_of(min(
+            self.scheduler.open, key=self.scheduler.rank.get, default=None)))
+        self.writer.state(self.state)
+        return ()
+
+    # --- jobs -----------------------------------------------------------------------------------
+    def _pages(self, partition: str, stream: type, context: Mapping[str, str],
+               on_records: Callable[[List[Dict[str, Any]]], Iterable[Job]],
+               fields: Optional[List[str]] = None, params: Optional[Dict[str, str]] = None,
+               on_done: Callable[[], Iterable[Job]] = lambda: (), search_after: Optional[str] = None) -> Job:
+        """A job reading one listing page by page; ``on_done`` runs once it is read or skipped."""
+        path, query = stream.request(context)
+        query.update(params or {})
+        sel = self.selected.get(stream.name)
+        query["opt_fields"] = stream.opt_fields(sel.paths if sel and fields is None else fields or ["name"])
+        pages = (self.client.search(path, query, "modified_at", search_after) if search_after
+                 else self.client.listing(path, query, stream.paginated))
+
+        def fetch() -> Any:
+            try:
+                return pages.fetch_next()
+            except Skip as exc:
+                return exc
+
+        def then(result: Any) -> List[Job]:
+            self.pages[stream.name] += 1
+            span = self.active.setdefault(stream.name, [time.monotonic(), 0.0])
+            span[1] = time.monotonic()
+            if isinstance(result, Skip):
+                LOGGER.warning("Skipped %s at %s: Asana answered %s (%s)", stream.name, path, result.status, result)
+                jobs = list(on_done())
+            else:
+                jobs = list(on_records(result) or ())
+                jobs += [Job(partition, fetch, then)] if not pages.done else list(on_done())
+            return jobs
+
+        return Job(partition, fetch, then)
+
+    def _on_workspaces(self, workspaces: List[Dict[str, Any]]) -> List[Job]:
+        jobs: List[Job] = []
+        wanted = set(self.selected)
+        for ws in workspaces:
+            self._emit("workspaces", ws)
+            gid, ctx = ws["gid"], {"workspace": ws["gid"]}
+            handlers = {
+                Users: self._emit_all("users"),
+                Tags: self._emit_all("tags"),
+                Portfolios: self._with_children(f"portfolios:{gid}", PortfolioItems, "portfolio_items", "portfolios"),
+                Teams: self._with_children(f"teams:{gid}", TeamMembers, "users", "teams"),
+            }
+            for stream, handler in handlers.items():
+                if stream is Teams and not ws.get("is_organization"):
+                    continue  # teams exist only in organizations
+                if stream.name in wanted and not st.is_done(self.state, f"{stream.name}:{gid}"):
+                    jobs.append(self._pages(f"{stream.name}:{gid}", stream, ctx, handler))
+            if wanted & {"projects", "sections", "tasks", "subtasks", "stories"}:
+                jobs.append(self._subtask_search(gid) if self._search_wanted() else self._projects_job(gid, walk=True))
+        return jobs
+
+    def _emit_all(self, name: str, shift: dt.timedelta = dt.timedelta()) -> Callable[[List[Dict[str, Any]]], List[Job]]:
+        def handle(records: List[Dict[str, Any]]) -> List[Job]:
+            for record in records:
+                self._emit(name, record, shift)
+            return []
+        return handle
+
+    def _with_children(self, partition: str, child: type, column: str, parent_name: str) -> Callable:
+        """Emit each parent record once a child listing has filled one of its columns."""
+        def handle(records: List[Dict[str, Any]]) -> List[Job]:
+            jobs = []
+            for record in records:
+                record[column] = []
+                jobs.append(self._pages(partition, child, {"gid": record["gid"]}, record[column].extend,
+                                        fields=self.selected[parent_name].fields(column) or ["name"],
+                                        on_done=lambda r=record: self._emit_all(parent_name)([r])))
+            return jobs
+        return handle
+
+    # --- projects and what hangs below them -------------------------------------------------------
+    def _search_wanted(self) -> bool:
+        """Subtask changes do not bump their parent, so an incremental run finds them by search."""
+        names = [n for n in ("subtasks", "stories") if n in self.selected]
+        return bool(names) and all(st.bookmark(self.state, n, STREAMS[n].replication_key) for n in names)
+
+    def _subtask_search(self, workspace: str) -> Job:
+        partition = f"search:{workspace}"
+        after = min(self.since[n] for n in ("subtasks", "stories") if n in self.since) - SEARCH_LOOKBACK
+        decided: List[bool] = []
+
+        def on_records(records: List[Dict[str, Any]]) -> List[Job]:
+            jobs = [] if decided else [self._projects_job(workspace, walk=False)]
+            decided.append(True)
+            for record in records:
+                jobs += self._on_task(partition, record, "subtasks", walk=False, shift=SEARCH_LOOKBACK)
+            return jobs
+
+        def on_done() -> List[Job]:
+            if decided:
+                return []
+            LOGGER.info("Workspace %s has no search (not premium): finding changed subtasks by walking "
+                        "every task that has subtasks", workspace)
+            return [self._projects_job(workspace, walk=True)]
+
+        # Not skipped on resume even if done: its outcome decides how subtasks are found.
+        return self._pages(partition, SubtaskSearch, {"workspace": workspace}, on_records,
+                           fields=self._task_fields("subtasks"), on_done=on_done,
+                           search_after=format_asana_time(after))
+
+    def _projects_job(self, workspace: str, walk: bool) -> Job:
+        partition = f"projects:{workspace}"
+        emit = "projects" in self.selected and not st.is_done(self.state, partition)
+
+        def on_records(records: List[Dict[str, Any]]) -> List[Job]:
+            jobs: List[Job] = []
+            for project in records:
+                if emit:
+                    self._emit("projects", project)
+                if not st.is_done(self.state, f"project:{project['gid']}"):
+                    jobs += self._project_jobs(project["gid"], walk)
+            return jobs
+
+        fields = None if "projects" in self.selected else ["name"]
+        return self._pages(partition, Projects, {"workspace": workspace}, on_records, fields=fields)
+
+    def _project_jobs(self, project: str, walk: bool) -> List[Job]:
+        partition, ctx = f"project:{project}", {"gid": project}
+        jobs = []
+        if "sections" in self.selected:
+            jobs.append(self._pages(partition, Sections, ctx, self._emit_all("sections")))
+        family = [n for n in ("tasks", "subtasks", "stories") if n in self.selected]
+        walk = walk and bool({"subtasks", "stories"} & set(family))
+        listed = [n for n in family if n != "subtasks"]  # found by search when not walking
+        if walk or listed:
+            # Walking subtasks needs every parent: their changes do not bump it.
+            params = {} if walk else {"modified_since": format_asana_time(min(self.since[n] for n in listed))}
+            jobs.append(self._pages(partition, Tasks, ctx, lambda records: [
+                job for record in records for job in self._on_task(partition, record, "tasks", walk)],
+                fields=self._task_fields("tasks"), params=params))
+        return jobs
+
+    def _task_fields(self, name: str) -> List[str]:
+        sel = self.selected.get(name)
+        return list(Tasks.walk_fields) + (sel.paths if sel else [])
+
+    def _on_task(self, partition: str, task: Dict[str, Any], name: str, walk: bool,
+                 shift: dt.timedelta = dt.timedelta()) -> List[Job]:
+        if task["gid"] in self.seen[name]:
+            return []
+        self._emit(name, task, shift)
+        self.seen[name].add(task["gid"])  # even when not selected: walk each task once
+        jobs = []
+        modified = parse_asana_time(task["modified_at"]) if task.get("modified_at") else None
+        if "stories" in self.selected and (modified is None or modified >= self.since["stories"] - shift):
+            jobs.append(self._pages(partition, Stories, {"gid": task["gid"]}, self._emit_all("stories", shift)))
+        if walk and task.get("num_subtasks"):
+            jobs.append(self._pages(partition, Subtasks, {"gid": task["gid"]}, lambda records: [
+                job for r in records for job in self._on_task(partition, r, "subtasks", True)],
+                fields=self._task_fields("subtasks")))
+        return jobs
+
+    # --- reporting --------------------------------------------------------------------------------
+    def log_summary(self, seconds: float) -> None:
+        for name in self.selected:
+            first, last = self.active.get(name, (0.0, 0.0))
+            LOGGER.info("Extracted %s: %d records, %d pages, %.1fs", name, self.records[name],
+                        self.pages[name], last - first)
+        for route, count in sorted(self.client.requests.items()):
+            LOGGER.info("Requests %s: %d", route, count)
+        LOGGER.info("Sync finished in %.1fs: %d records, %d requests", seconds,
+                    sum(self.records.values()), sum(self.client.requests.values()))
+
+
+def _stream_of(partition: Optional[str]) -> Optional[str]:
+    if partition is None:
+        return None
+    kind = partition.split(":", 1)[0]
+    return {"project": "tasks", "search": "subtasks"}.get(kind, kind)
+
+
+def sync(client: AsanaClient, config: Config, selected: Dict[str, Selection], state: Dict[str, Any],
+         out: IO[str] = sys.stdout, stop: Optional[threading.Event] = None) -> Dict[str, Any]:
+    """Sync the selected streams; returns the final state. Raises Stopped after writing
+    a STATE that is safe to resume from when `stop` is set."""
+    started = time.monotonic()
+    run = Run(client, config, selected, state, Writer(out), stop or threading.Event())
+    try:
+        run.begin()
+        return run.run()
+    except Stopped:
+        if "progress" in run.state:
+            run.writer.state(run.state)
+        raise
+    finally:
+        run.log_summary(time.monotonic() - started)
