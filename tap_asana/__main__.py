@@ -1,0 +1,3 @@
+from tap_asana import main
+
+main()
