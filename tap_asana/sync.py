@@ -117,7 +117,8 @@ class Run:
     # --- the run ------------------------------------------------------------------------------
     def run(self) -> Dict[str, Any]:
         for name, sel in self.selected.items():
-            self.writer.write({"type": "SCHEMA", "stream": name, "schema": sel.schema,
+            schema = dict(sel.schema, properties={c: sel.schema["properties"][c] for c in sel.columns})
+            self.writer.write({"type": "SCHEMA", "stream": name, "schema": schema,
                                "key_properties": list(sel.stream.key_properties),
                                "bookmark_properties": [sel.stream.replication_key] if sel.stream.replication_key else []})
         self.scheduler.add(self._pages("workspaces", Workspaces, {}, self._on_workspaces))
