@@ -150,19 +150,20 @@ class Subtasks(Tasks):
     params = {}
 
 
-class SubtaskSearch(Subtasks):
+class TaskSearch(Tasks):
     """https://developers.asana.com/reference/searchtasksforworkspace (premium)
 
-    Not a stream of its own: the cheap way to find subtasks changed since the
-    bookmark. Search has no ``next_page``; the walk pages by ``modified_at``.
+    Not a stream of its own: the cheap way for an incremental run to find the tasks and
+    subtasks changed since the bookmarks, one request per workspace when nothing changed.
+    Search has no ``next_page``; the client pages by ``modified_at``.
     """
 
-    name = "subtask_search"
+    name = "task_search"
     path = "/workspaces/{workspace}/tasks/search"
     parent = Workspaces
-    params = {"is_subtask": "true", "sort_by": "modified_at", "sort_ascending": "true"}
+    params = {"sort_by": "modified_at", "sort_ascending": "true"}
     paginated = False
-    walk_fields = ("modified_at", "num_subtasks", "parent")
+    walk_fields = ("modified_at", "num_subtasks", "parent", "projects")
 
 
 class Stories(Stream):

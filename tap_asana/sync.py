@@ -20,7 +20,7 @@ from tap_asana.client import AsanaClient, Skip, format_asana_time, parse_asana_t
 from tap_asana.config import Config
 from tap_asana.scheduler import Job, Scheduler, Stopped
 from tap_asana.streams import (INCREMENTAL, STREAMS, PortfolioItems, Portfolios, Projects, Sections, Stories,
-                               Subtasks, SubtaskSearch, Tags, Tasks, TeamMembers, Teams, Users, Workspaces,
+                               Subtasks, TaskSearch, Tags, Tasks, TeamMembers, Teams, Users, Workspaces,
                                leaf_paths)
 
 LOGGER = logging.getLogger("tap_asana")
@@ -220,7 +220,7 @@ class Run:
                 if stream.name in wanted and not st.is_done(self.state, f"{stream.name}:{gid}"):
                     jobs.append(self._pages(f"{stream.name}:{gid}", stream, ctx, handler))
             if wanted & {"projects", "sections", "tasks", "subtasks", "stories"}:
-                jobs.append(self._subtask_search(gid) if self._search_wanted() else self._projects_job(gid, walk=True))
+                jobs.append(self._task_search(gid) if self._search_wanted() else self._projects_job(gid, "walk"))
         return jobs
 
     def _emit_all(self, name: str, shift: dt.timedelta = dt.timedelta()) -> Callable[[List[Dict[str, Any]]], List[Job]]:
@@ -243,36 +243,45 @@ class Run:
         return handle
 
     # --- projects and what hangs below them -------------------------------------------------------
+    # How a workspace's tasks are reached:
+    #   "search": an incremental run on a premium workspace asks the search API for every task and
+    #             subtask modified since the bookmarks: one request per workspace when nothing changed;
+    #   "walk":   subtasks (or their stories) are wanted and search is not available, or this is the
+    #             first run: every task of every project is listed and every task with subtasks opened,
+    #             since a subtask's change does not bump its parent (asana-api.md 2.5);
+    #   "list":   only tasks and their stories: Asana's modified_since on each project.
+    FAMILY = ("tasks", "subtasks", "stories")
+
     def _search_wanted(self) -> bool:
-        """Subtask changes do not bump their parent, so an incremental run finds them by search."""
-        names = [n for n in ("subtasks", "stories") if n in self.selected]
+        names = [n for n in self.FAMILY if n in self.selected]
         return bool(names) and all(st.bookmark(self.state, n, STREAMS[n].replication_key) for n in names)
 
-    def _subtask_search(self, workspace: str) -> Job:
+    def _task_search(self, workspace: str) -> Job:
         partition = f"search:{workspace}"
-        after = min(self.since[n] for n in ("subtasks", "stories") if n in self.since) - SEARCH_LOOKBACK
+        after = min(self.since[n] for n in self.FAMILY if n in self.since) - SEARCH_LOOKBACK
         decided: List[bool] = []
 
         def on_records(records: List[Dict[str, Any]]) -> List[Job]:
-            jobs = [] if decided else [self._projects_job(workspace, walk=False)]
+            jobs = [] if decided else [self._projects_job(workspace, "search")]
             decided.append(True)
             for record in records:
-                jobs += self._on_task(partition, record, "subtasks", walk=False, shift=SEARCH_LOOKBACK)
+                if record.get("parent"):
+                    jobs += self._on_task(partition, record, "subtasks", walk=False, shift=SEARCH_LOOKBACK)
+                elif record.get("projects"):  # a top-level task in no project is not a tasks record
+                    jobs += self._on_task(partition, record, "tasks", walk=False, shift=SEARCH_LOOKBACK)
             return jobs
 
         def on_done() -> List[Job]:
             if decided:
                 return []
-            LOGGER.info("Workspace %s has no search (not premium): finding changed subtasks by walking "
-                        "every task that has subtasks", workspace)
-            return [self._projects_job(workspace, walk=True)]
+            LOGGER.info("Workspace %s has no search (not premium): walking its projects' tasks instead", workspace)
+            return [self._projects_job(workspace, "walk")]
 
-        # Not skipped on resume even if done: its outcome decides how subtasks are found.
-        return self._pages(partition, SubtaskSearch, {"workspace": workspace}, on_records,
-                           fields=self._task_fields("subtasks"), on_done=on_done,
-                           search_after=format_asana_time(after))
+        # Not skipped on resume even if done: its outcome decides how tasks are reached.
+        return self._pages(partition, TaskSearch, {"workspace": workspace}, on_records,
+                           fields=self._task_fields(), on_done=on_done, search_after=format_asana_time(after))
 
-    def _projects_job(self, workspace: str, walk: bool) -> Job:
+    def _projects_job(self, workspace: str, mode: str) -> Job:
         partition = f"projects:{workspace}"
         emit = "projects" in self.selected and not st.is_done(self.state, partition)
 
@@ -282,31 +291,30 @@ class Run:
                 if emit:
                     self._emit("projects", project)
                 if not st.is_done(self.state, f"project:{project['gid']}"):
-                    jobs += self._project_jobs(project["gid"], walk)
+                    jobs += self._project_jobs(project["gid"], mode)
             return jobs
 
         fields = None if "projects" in self.selected else ["name"]
         return self._pages(partition, Projects, {"workspace": workspace}, on_records, fields=fields)
 
-    def _project_jobs(self, project: str, walk: bool) -> List[Job]:
+    def _project_jobs(self, project: str, mode: str) -> List[Job]:
         partition, ctx = f"project:{project}", {"gid": project}
         jobs = []
         if "sections" in self.selected:
             jobs.append(self._pages(partition, Sections, ctx, self._emit_all("sections")))
-        family = [n for n in ("tasks", "subtasks", "stories") if n in self.selected]
-        walk = walk and bool({"subtasks", "stories"} & set(family))
-        listed = [n for n in family if n != "subtasks"]  # found by search when not walking
-        if walk or listed:
-            # Walking subtasks needs every parent: their changes do not bump it.
-            params = {} if walk else {"modified_since": format_asana_time(min(self.since[n] for n in listed))}
+        family = [n for n in self.FAMILY if n in self.selected]
+        walk = mode == "walk" and bool({"subtasks", "stories"} & set(family))
+        if mode != "search" and family:
+            params = {} if walk else {"modified_since": format_asana_time(min(self.since[n] for n in family))}
             jobs.append(self._pages(partition, Tasks, ctx, lambda records: [
                 job for record in records for job in self._on_task(partition, record, "tasks", walk)],
-                fields=self._task_fields("tasks"), params=params))
+                fields=self._task_fields(), params=params))
         return jobs
 
-    def _task_fields(self, name: str) -> List[str]:
-        sel = self.selected.get(name)
-        return list(Tasks.walk_fields) + (sel.paths if sel else [])
+    def _task_fields(self) -> List[str]:
+        """Tasks and subtasks share columns: one field list serves both (and search)."""
+        paths = {p for n in ("tasks", "subtasks") if n in self.selected for p in self.selected[n].paths}
+        return list(TaskSearch.walk_fields) + sorted(paths)
 
     def _on_task(self, partition: str, task: Dict[str, Any], name: str, walk: bool,
                  shift: dt.timedelta = dt.timedelta()) -> List[Job]:
@@ -321,7 +329,7 @@ class Run:
         if walk and task.get("num_subtasks"):
             jobs.append(self._pages(partition, Subtasks, {"gid": task["gid"]}, lambda records: [
                 job for r in records for job in self._on_task(partition, r, "subtasks", True)],
-                fields=self._task_fields("subtasks")))
+                fields=self._task_fields()))
         return jobs
 
     # --- reporting --------------------------------------------------------------------------------

@@ -1,0 +1,209 @@
+"""`make bench`: the real tap-asana against the fake Asana under Asana's limits.
+
+For each dataset: a full sync, a no-change incremental and a 1%-changed incremental,
+with 1500 requests/min, 50 in flight and ~150 ms latency. Then a CPU-only run (no
+latency, no rate limit) with a profile. Prints a table, saves bench/results/<time>.json
+and rewrites the table in bench/README.md.
+
+    .venv/bin/python bench/run.py [--sizes demo,medium,large] [--latency-ms 150] [--jitter-ms 50]
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import math
+import os
+import platform
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fake_asana import FakeAsana  # noqa: E402
+from tap_asana.discover import discover  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def catalog_all() -> Dict[str, Any]:
+    catalog = discover()
+    for entry in catalog["streams"]:
+        entry["metadata"][0]["metadata"]["selected"] = True
+    return catalog
+
+
+def run_tap(workdir: Path, config: Dict[str, Any], catalog: Dict[str, Any], state: Dict[str, Any] = None,
+            profile: Path = None) -> Dict[str, Any]:
+    """Run the tap as a child process; measure wall time, CPU time and peak RSS of that child."""
+    (workdir / "config.json").write_text(json.dumps(config))
+    (workdir / "catalog.json").write_text(json.dumps(catalog))
+    cmd = [sys.executable] + (["-m", "cProfile", "-o", str(profile)] if profile else []) + \
+        ["-m", "tap_asana", "-c", "config.json", "--catalog", "catalog.json"]
+    if state is not None:
+        (workdir / "state.json").write_text(json.dumps(state))
+        cmd += ["--state", "state.json"]
+    out_path = workdir / "out.jsonl"
+    started = time.monotonic()
+    with open(out_path, "w") as out, open(workdir / "err.log", "w") as err:
+        proc = subprocess.Popen(cmd, cwd=workdir, stdout=out, stderr=err, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"tap failed: {(workdir / 'err.log').read_text()[-2000:]}")
+    records: Dict[str, int] = {}
+    last_state = None
+    with open(out_path) as handle:
+        for line in handle:
+            if line.startswith('{"type":"RECORD"'):
+                stream = json.loads(line)["stream"]
+                records[stream] = records.get(stream, 0) + 1
+            elif line.startswith('{"type":"STATE"'):
+                last_state = line
+    return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "records": records,
+            "state": json.loads(last_state)["value"]}
+
+
+def lower_bound(requests: int, rpm: int, latency_s: float, in_flight: int) -> float:
+    return max(requests / (rpm / 60.0), requests * latency_s / in_flight)
+
+
+def scenario(fake: FakeAsana, name: str, workdir: Path, config: Dict[str, Any], state=None,
+             args: argparse.Namespace = None) -> Dict[str, Any]:
+    fake.reset_stats()
+    result = run_tap(workdir, config, catalog_all(), state)
+    stats = fake.stats()
+    requests = stats["total"]
+    mean_latency = (args.latency_ms + args.jitter_ms / 2) / 1000.0
+    bound = lower_bound(requests, args.rpm, mean_latency, 50)
+    n = sum(result["records"].values())
+    result.update(scenario=name, requests=requests,
+                  requests_by_route={r: sum(c.values()) for r, c in stats["by_route"].items()},
+                  status_429=sum(c.get("429", 0) for c in stats["by_route"].values()),
+                  lower_bound_s=round(bound, 2), ratio=round(result["wall_s"] / bound, 2) if bound else None,
+                  records_per_s=round(n / result["wall_s"], 1),
+                  cpu_s_per_10k_records=round(result["cpu_s"] / n * 10000, 2) if n else None)
+    print(f"  {name:<22} wall {result['wall_s']:>7.1f}s  requests {requests:>6}  bound {bound:>7.1f}s "
+          f"ratio {result['ratio'] or 0:>5.2f}  records {n:>7}  rss {result['peak_rss_mb']:>6.1f}MB "
+          f"429s {result['status_429']}", flush=True)
+    return result
+
+
+def dataset(args: argparse.Namespace, size: str) -> List[Dict[str, Any]]:
+    out = []
+    with FakeAsana(preset=size, seed=42, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, rpm=args.rpm,
+                   max_concurrent=50) as fake, tempfile.TemporaryDirectory() as tmp:
+        export = fake.export()
+        tasks = [t for t in export["tasks"] if not t.get("parent")]
+        subtasks = [t for t in export["tasks"] if t.get("parent")]
+        print(f"{size}: {len(export['projects'])} projects, {len(tasks)} tasks, {len(subtasks)} subtasks, "
+              f"{len(export['stories'])} stories", flush=True)
+        config = {"access_token": fake.pat, "api_url": fake.api_url, "start_date": "2015-01-01T00:00:00Z",
+                  "requests_per_minute": args.rpm, "max_workers": args.workers}
+        full = scenario(fake, "full", Path(tmp), config, args=args)
+        none = scenario(fake, "incremental, no change", Path(tmp), config, full["state"], args=args)
+        fake.mutate("modify_tasks", count=max(1, math.ceil(len(tasks) / 100)))
+        fake.mutate("modify_tasks", count=max(1, math.ceil(len(subtasks) / 100)), subtasks=True)
+        fake.mutate("add_stories", count=max(1, math.ceil(len(tasks) / 100)))
+        some = scenario(fake, "incremental, 1% changed", Path(tmp), config, none["state"], args=args)
+        workspaces = len(export["workspaces"])
+        none["target_requests"] = len(export["projects"]) + 10 * workspaces + 10
+        for result in (full, none, some):
+            result.pop("state")
+            result.update(dataset=size, projects=len(export["projects"]), tasks=len(tasks),
+                          subtasks=len(subtasks), stories=len(export["stories"]))
+            out.append(result)
+    return out
+
+
+def cpu_only(args: argparse.Namespace, size: str) -> Dict[str, Any]:
+    """No latency, no rate limit: what the tap itself costs per record, and where."""
+    with FakeAsana(preset=size, seed=42) as fake, tempfile.TemporaryDirectory() as tmp:
+        config = {"access_token": fake.pat, "api_url": fake.api_url, "start_date": "2015-01-01T00:00:00Z",
+                  "requests_per_minute": 100000, "max_workers": args.workers}
+        result: Dict[str, Any] = {"dataset": size, "scenario": "cpu only"}
+        for streams in (["tasks"], ["stories"]):
+            catalog = catalog_all()
+            for entry in catalog["streams"]:
+                entry["metadata"][0]["metadata"]["selected"] = entry["stream"] in streams
+            run = run_tap(Path(tmp), config, catalog)
+            n = run["records"].get(streams[0], 0)
+            result[f"{streams[0]}_records"] = n
+            result[f"{streams[0]}_cpu_s"] = run["cpu_s"]
+            result[f"{streams[0]}_us_per_record"] = round(run["cpu_s"] / n * 1e6, 1) if n else None
+        profile = Path(tmp) / "profile.out"
+        run = run_tap(Path(tmp), config, catalog_all(), profile=profile)
+        text = io.StringIO()
+        pstats.Stats(str(profile), stream=text).sort_stats("tottime").print_stats(15)
+        result["profile_top"] = [l for l in text.getvalue().splitlines() if l.strip()][-16:]
+        result["all_cpu_s"] = run["cpu_s"]
+        print(f"  cpu only ({size}): tasks {result['tasks_us_per_record']} us/record, "
+              f"stories {result['stories_us_per_record']} us/record")
+        return result
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def markdown(results: List[Dict[str, Any]], cpu: Dict[str, Any], args: argparse.Namespace) -> str:
+    lines = [f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; fake Asana with "
+             f"{args.rpm} requests/min, 50 in flight, latency {args.latency_ms}±{args.jitter_ms / 2:g} ms; "
+             f"`max_workers` {args.workers}.", "",
+             "| dataset | scenario | wall s | lower bound s | ratio | requests | 429s | records | records/s | peak RSS MB | CPU s / 10k records |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r['dataset']} ({r['tasks']} tasks, {r['subtasks']} subtasks, {r['stories']} stories) "
+                     f"| {r['scenario']} | {r['wall_s']} | {r['lower_bound_s']} | {r['ratio']} | {r['requests']}"
+                     + (f" (target ≤ {r['target_requests']})" if 'target_requests' in r else "")
+                     + f" | {r['status_429']} | {sum(r['records'].values())} | {r['records_per_s']} | {r['peak_rss_mb']}"
+                     f" | {r['cpu_s_per_10k_records']} |")
+    if cpu:
+        lines += ["", f"CPU only ({cpu['dataset']}, no latency, no rate limit): tasks "
+                      f"{cpu['tasks_us_per_record']} µs/record, stories {cpu['stories_us_per_record']} µs/record "
+                      "(whole tap process CPU, start-up included, divided by records).", "",
+                  "Profile of a full CPU-only sync, top functions by own time:", "", "```"] + cpu["profile_top"] + ["```"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="demo,medium,large")
+    parser.add_argument("--latency-ms", type=int, default=150)
+    parser.add_argument("--jitter-ms", type=int, default=50)
+    parser.add_argument("--rpm", type=int, default=1500)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--cpu-size", default="medium")
+    args = parser.parse_args()
+    results = [r for size in args.sizes.split(",") for r in dataset(args, size)]
+    cpu = cpu_only(args, args.cpu_size) if args.cpu_size else {}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    (RESULTS / f"{stamp}.json").write_text(json.dumps({"machine": machine(), "args": vars(args),
+                                                       "results": results, "cpu_only": cpu}, indent=2))
+    table = markdown(results, cpu, args)
+    readme = ROOT / "bench" / "README.md"
+    text = readme.read_text() if readme.exists() else f"# Benchmark\n\n{TABLE_START}\n{TABLE_END}\n"
+    head, _, rest = text.partition(TABLE_START)
+    _, _, tail = rest.partition(TABLE_END)
+    readme.write_text(f"{head}{TABLE_START}\n{table}\n{TABLE_END}{tail}")
+    print("\n" + table)
+
+
+if __name__ == "__main__":
+    main()

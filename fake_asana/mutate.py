@@ -1,0 +1,181 @@
+"""Changes a test can make while the server runs, following Asana's `modified_at` rules
+(asana-api.md 2.5): a new story bumps its task; a change to a subtask, or a new subtask,
+does not bump the parent. Times are the wall clock (ms, Z), each strictly later than
+the changed object's previous one. Which objects change is drawn from the seed and
+the mutation's sequence number, so two servers with the same seed change the same ones."""
+from __future__ import annotations
+
+import random
+import re
+from typing import Any, Dict, List, Optional, Sequence
+
+from .api import Restrictions
+from .builder import Builder
+from .store import Rel, Store
+from .timefmt import fmt_datetime
+
+Record = Dict[str, Any]
+OPS = ("modify_tasks", "add_stories", "add_subtasks", "add_tasks", "delete_tasks", "rename_tag",
+       "archive_project", "add_project")
+
+
+class Mutator:
+    def __init__(self, store: Store, restrictions: Restrictions) -> None:
+        self.store, self.limits = store, restrictions
+        self._seq = 0
+
+    def apply(self, op: str, **kwargs: Any) -> Dict[str, Any]:
+        """Raises ValueError (unknown op, bad count) or TypeError (unknown argument)."""
+        if op not in OPS:
+            raise ValueError(f"unknown op {op!r}; one of {', '.join(OPS)}")
+        count = kwargs.get("count", 1)
+        if not isinstance(count, int) or count < 0:
+            raise ValueError("count must be a non-negative integer")
+        with self.store.lock:
+            self._seq += 1
+            rng = random.Random(f"mutate:{self.store.seed}:{self._seq}")
+            result = getattr(self, op)(rng, Builder(self.store, rng), **kwargs)
+        return {"op": op, **result}
+
+    # --- what a sync can reach: tasks in readable projects and their subtasks ------------------------
+    def _top_level(self) -> List[Record]:
+        return [t for t in self.store.of_type("task") if not t["parent"] and t["projects"]
+                and t["gid"] not in self.limits.vanished_tasks
+                and any(p.gid not in self.limits.forbidden_projects for p in t["projects"])]
+
+    def _below(self, roots: Sequence[Record]) -> List[Record]:
+        out, frontier = [], [r["gid"] for r in roots]
+        while frontier:
+            children = self.store.related_records(Rel.TASK_SUBTASKS, frontier.pop())
+            out.extend(children)
+            frontier.extend(c["gid"] for c in children)
+        return sorted(out, key=lambda t: t["gid"])
+
+    def _pick(self, rng: random.Random, candidates: Sequence[Record], count: int,
+              gids: Optional[Sequence[str]], resource_type: str) -> List[Record]:
+        if gids is not None:
+            missing = [g for g in gids if self.store.get(g, resource_type) is None]
+            if missing:
+                raise ValueError(f"not a {resource_type}: {', '.join(missing)}")
+            return [self.store.records[g] for g in gids]
+        return rng.sample(list(candidates), min(count, len(candidates)))
+
+    # --- the ops --------------------------------------------------------------------------------------
+    def modify_tasks(self, rng: random.Random, b: Builder, count: int = 1, subtasks: bool = False,
+                     gids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        top = self._top_level()
+        chosen = self._pick(rng, self._below(top) if subtasks else top, count, gids, "task")
+        for task in chosen:
+            task["name"] = re.sub(r" \(edit \d+\)$", "", task["name"]) + f" (edit {self._seq})"
+            task["modified_at"] = self.store.stamp(task["modified_at"])
+        return {"gids": [t["gid"] for t in chosen],
+                "tasks": [{"gid": t["gid"], "name": t["name"], "modified_at": t["modified_at"],
+                           "parent": t["parent"].gid if t["parent"] else None} for t in chosen]}
+
+    def add_stories(self, rng: random.Random, b: Builder, count: int = 1,
+                    gids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        top = self._top_level()
+        targets = self._pick(rng, top + self._below(top), count, gids, "task")
+        stories = []
+        for i in range(count if gids is None else len(targets)):
+            task = targets[i % len(targets)] if targets else None
+            if task is None:
+                break
+            at = self.store.stamp_ms(task["modified_at"])
+            story = b.comment(task, at, author=self.store.me, text=f"Comment added by mutation {self._seq}.")
+            task["modified_at"] = fmt_datetime(at)  # a new story bumps its task
+            stories.append({"gid": story["gid"], "task": task["gid"], "created_at": story["created_at"],
+                            "task_modified_at": task["modified_at"]})
+        return {"gids": [s["gid"] for s in stories], "task_gids": list(dict.fromkeys(s["task"] for s in stories)),
+                "stories": stories}
+
+    def add_subtasks(self, rng: random.Random, b: Builder, count: int = 1,
+                     gids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        top = self._top_level()
+        parents = self._pick(rng, top + self._below(top), count, gids, "task")
+        created = []
+        for parent in parents:
+            at = self.store.stamp_ms()
+            child = b.task(parent["workspace"].gid, at, at, parent=parent["gid"])  # parent not bumped
+            created.append({"gid": child["gid"], "parent": parent["gid"], "modified_at": child["modified_at"],
+                            "parent_num_subtasks": parent["num_subtasks"]})
+        return {"gids": [c["gid"] for c in created], "tasks": created}
+
+    def add_tasks(self, rng: random.Random, b: Builder, count: int = 1,
+                  project: Optional[str] = None) -> Dict[str, Any]:
+        if project is not None:
+            projects = self._pick(rng, [], 1, [project], "project")
+        else:
+            projects = [p for p in self.store.of_type("project")
+                        if not p["archived"] and p["gid"] not in self.limits.forbidden_projects]
+        created = []
+        for _ in range(count if projects else 0):
+            home = rng.choice(projects)
+            at = self.store.stamp_ms()
+            task = b.task(home["workspace"].gid, at, at)
+            b.home(task, home["gid"])
+            created.append({"gid": task["gid"], "project": home["gid"], "modified_at": task["modified_at"]})
+        return {"gids": [c["gid"] for c in created], "tasks": created}
+
+    def delete_tasks(self, rng: random.Random, b: Builder, count: int = 1, subtasks: bool = False,
+                     gids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        top = self._top_level()
+        roots = self._pick(rng, self._below(top) if subtasks else top, count, gids, "task")
+        deleted: List[str] = []
+        for root in roots:
+            if root["gid"] not in self.store.records:
+                continue  # already gone with an ancestor picked earlier
+            if root["parent"] and root["parent"].gid in self.store.records:
+                self.store.unlink(Rel.TASK_SUBTASKS, root["parent"].gid, root["gid"])
+                self.store.records[root["parent"].gid]["num_subtasks"] -= 1
+            for task in [root] + self._below([root]):
+                self._erase(task)
+                deleted.append(task["gid"])
+        return {"gids": deleted, "roots": [r["gid"] for r in roots]}
+
+    def _erase(self, task: Record) -> None:
+        store = self.store
+        for story in store.related(Rel.TASK_STORIES, task["gid"]):
+            store.remove(story)
+        for membership in task["memberships"]:
+            store.unlink(Rel.PROJECT_TASKS, membership["project"].gid, task["gid"])
+            if membership["section"]:
+                store.unlink(Rel.SECTION_TASKS, membership["section"].gid, task["gid"])
+        for tag in task["tags"]:
+            store.unlink(Rel.TAG_TASKS, tag.gid, task["gid"])
+        store.unlink(Rel.WORKSPACE_TASKS, task["workspace"].gid, task["gid"])
+        store.remove(task["gid"])
+
+    def rename_tag(self, rng: random.Random, b: Builder, count: int = 1,
+                   gids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        tags = self._pick(rng, self.store.of_type("tag"), count, gids, "tag")
+        for tag in tags:  # tags have no modified_at, and created_at never changes
+            tag["name"] = re.sub(r" \(renamed \d+\)$", "", tag["name"]) + f" (renamed {self._seq})"
+        return {"gids": [t["gid"] for t in tags], "names": [t["name"] for t in tags]}
+
+    def archive_project(self, rng: random.Random, b: Builder, count: int = 1,
+                        gids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        live = [p for p in self.store.of_type("project") if not p["archived"]]
+        projects = self._pick(rng, live, count, gids, "project")
+        for project in projects:
+            project["archived"] = True
+            project["modified_at"] = self.store.stamp(project["modified_at"])
+        return {"gids": [p["gid"] for p in projects],
+                "modified_at": {p["gid"]: p["modified_at"] for p in projects}}
+
+    def add_project(self, rng: random.Random, b: Builder, workspace: Optional[str] = None,
+                    sections: int = 1, tasks: int = 0) -> Dict[str, Any]:
+        spaces = [w for w in self.store.of_type("workspace") if w["is_organization"]] or self.store.of_type("workspace")
+        space = self._pick(rng, [], 1, [workspace], "workspace")[0] if workspace else spaces[0]
+        teams = self.store.related(Rel.WORKSPACE_TEAMS, space["gid"])
+        fields = self.store.related(Rel.WORKSPACE_CUSTOM_FIELDS, space["gid"])
+        at = self.store.stamp_ms()
+        project = b.project(space["gid"], rng.choice(teams) if teams else None, at, at,
+                            rng.sample(fields, min(2, len(fields))), sections,
+                            name=f"New project {self._seq}")
+        task_gids = []
+        for _ in range(tasks):
+            task = b.task(space["gid"], at, at)
+            b.home(task, project["gid"])
+            task_gids.append(task["gid"])
+        return {"gids": [project["gid"]], "modified_at": project["modified_at"], "task_gids": task_gids}

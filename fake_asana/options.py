@@ -1,0 +1,52 @@
+"""The server's knobs: load, limits, faults, credentials. One dataclass, so that the
+constructor keywords, the CLI flags and `GET /_control/config` all derive from it."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Dict
+
+
+def _opt(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class Options:
+    latency_ms: float = _opt(0, "fixed latency added to every API response (ms)")
+    jitter_ms: float = _opt(0, "extra latency drawn uniformly from 0..jitter_ms (ms)")
+    rpm: int = _opt(0, "requests per minute per token, 0 = unlimited (Asana: 150 free, 1500 paid)")
+    max_concurrent: int = _opt(50, "GET requests in flight per token before 429 (Asana: 50)")
+    search_rpm: int = _opt(60, "search requests per minute per token (Asana: 60)")
+    fault_500: float = _opt(0.0, "fraction of API requests answered 500 with an error phrase")
+    fault_503: float = _opt(0.0, "fraction of API requests answered 503")
+    fault_429: float = _opt(0.0, "fraction of API requests answered a spurious 429, Retry-After 1")
+    fault_slow: float = _opt(0.0, "fraction of API requests held slow_seconds before the answer")
+    slow_seconds: float = _opt(30.0, "how long a slow request is held (s)")
+    fault_truncate: float = _opt(0.0, "fraction of API responses cut in half after full headers")
+    fault_drop: float = _opt(0.0, "fraction of API requests whose connection is closed unanswered")
+    fault_oauth: bool = _opt(False, "let faults hit the OAuth token endpoint too")
+    offset_ttl: float = _opt(900.0, "lifetime of a pagination offset (s); Asana: 900")
+    token_ttl: float = _opt(3600.0, "lifetime of an OAuth access token (s); Asana: 3600")
+    free_workspaces: bool = _opt(False, "treat every workspace as free (402 on premium endpoints)")
+    forbidden_projects: int = _opt(0, "the first N non-archived projects answer 403 on tasks and sections")
+    vanished_tasks: int = _opt(0, "N listed tasks answer 404 on their stories, subtasks and record")
+    max_unpaginated: int = _opt(1000, "results allowed without `limit` before the 'too large' 400")
+    pat: str = _opt("fake-pat-0123456789", "the personal access token that never expires")
+    client_id: str = _opt("fake-client-id", "OAuth client id accepted by the token endpoint")
+    client_secret: str = _opt("fake-client-secret-5eCr3t", "OAuth client secret")
+    refresh_token: str = _opt("fake-refresh-token-R3fr3sh", "OAuth refresh token")
+
+    def __post_init__(self) -> None:
+        rates = [self.fault_500, self.fault_503, self.fault_429, self.fault_slow, self.fault_truncate,
+                 self.fault_drop]
+        if any(r < 0 or r > 1 for r in rates) or sum(rates) > 1:
+            raise ValueError("fault rates must each lie in 0..1 and sum to at most 1")
+        if self.offset_ttl <= 0 or self.token_ttl <= 0:
+            raise ValueError("offset_ttl and token_ttl must be positive")
+
+    def as_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(Options))

@@ -1,0 +1,210 @@
+"""End to end: the real `tap-asana` entry point against the fake Asana over real HTTP."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from fake_asana import FakeAsana
+from tests.tapkit import (START_DATE, assert_valid_singer, catalog_for, config_for, expected_records, run_tap,
+                          schemas, shape_like)
+
+SCHEMAS = schemas()
+
+
+def strip_nulls(value: Any, top: bool = True) -> Any:
+    """Nested keys that are null and absent compare equal."""
+    if isinstance(value, list):
+        return [strip_nulls(v, False) for v in value]
+    if isinstance(value, dict):
+        return {k: strip_nulls(v, False) for k, v in value.items() if top or v is not None}
+    return value
+
+
+def assert_matches_server(run, expected: Dict[str, Dict[str, Dict[str, Any]]], streams=None) -> None:
+    got = run.by_stream()
+    for stream in streams or expected:
+        records = got.get(stream, [])
+        gids = [r["gid"] for r in records]
+        assert len(gids) == len(set(gids)), f"{stream}: duplicated records"
+        assert set(gids) == set(expected[stream]), (
+            f"{stream}: missing {sorted(set(expected[stream]) - set(gids))[:5]}, "
+            f"extra {sorted(set(gids) - set(expected[stream]))[:5]}")
+        for record in records:
+            want = strip_nulls(shape_like(SCHEMAS[stream], expected[stream][record["gid"]]))
+            assert strip_nulls(record) == want, f"{stream} {record['gid']} differs from the server's copy"
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeAsana(preset="tiny", seed=7) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def full_run(fake, tmp_path_factory):
+    fake.reset_stats()
+    run = run_tap(tmp_path_factory.mktemp("full"), config_for(fake), catalog_for())
+    return run, fake.export(), fake.stats()
+
+
+def test_full_sync_equals_the_servers_data(full_run):
+    run, export, _ = full_run
+    assert run.returncode == 0, run.stderr
+    assert_matches_server(run, expected_records(export, {s: START_DATE for s in
+                                                         ("projects", "tasks", "subtasks", "stories", "tags")},
+                                                free_workspaces=free_workspaces(export)))
+
+
+def test_full_sync_output_is_valid_singer(full_run):
+    run, _, _ = full_run
+    assert_valid_singer(run)
+    assert run.final_state["currently_syncing"] is None
+    assert "progress" not in run.final_state
+    assert set(run.final_state["bookmarks"]) == {"projects", "tasks", "subtasks", "stories", "tags"}
+    versions = [m for m in run.messages if m["type"] == "ACTIVATE_VERSION"]
+    assert {m["stream"] for m in versions} == {"workspaces", "users", "teams", "sections", "portfolios"}
+
+
+def test_every_listing_happens_once_per_run(full_run):
+    _, export, stats = full_run
+    routes = stats["by_route"]
+    assert sum(routes["GET /workspaces"].values()) == 1
+    assert sum(routes["GET /projects"].values()) == len(export["workspaces"])  # tiny: one page each
+
+
+def test_free_workspace_portfolios_are_skipped_with_a_warning(full_run):
+    run, export, _ = full_run
+    free = free_workspaces(export)
+    assert free, "the tiny dataset has a free workspace"
+    assert any("WARNING" in line and "portfolios" in line and "402" in line for line in run.stderr.splitlines())
+
+
+def free_workspaces(export) -> set:
+    return {w["gid"] for w in export["workspaces"] if not w.get("is_organization")}
+
+
+def test_incremental_after_mutations_returns_exactly_the_changes(tmp_path):
+    with FakeAsana(preset="tiny", seed=11) as fake:
+        catalog = catalog_for()
+        first = run_tap(tmp_path / "one", config_for(fake), catalog)
+        assert first.returncode == 0, first.stderr
+        changed = fake.mutate("modify_tasks", count=3)
+        changed_sub = fake.mutate("modify_tasks", count=2, subtasks=True)
+        stories = fake.mutate("add_stories", count=4)
+        new_sub = fake.mutate("add_subtasks", count=2)
+        fake.reset_stats()
+        second = run_tap(tmp_path / "two", config_for(fake), catalog, state=first.final_state)
+        assert second.returncode == 0, second.stderr
+        assert_valid_singer(second)
+        got = second.by_stream()
+        assert {r["gid"] for r in got.get("tasks", [])} == set(changed["gids"]) | top_level(fake, stories["task_gids"])
+        assert {r["gid"] for r in got.get("subtasks", [])} == (
+            set(changed_sub["gids"]) | set(new_sub["gids"]) | sub_level(fake, stories["task_gids"]))
+        assert {r["gid"] for r in got.get("stories", [])} == set(stories["gids"])
+        assert "projects" not in got and "tags" not in got  # nothing of theirs changed
+        # no-change run afterwards: no request per task
+        fake.reset_stats()
+        third = run_tap(tmp_path / "three", config_for(fake), catalog, state=second.final_state)
+        assert third.returncode == 0
+        # Search looks 5 minutes back for its index lag: only the recent changes may come again.
+        recent = set(changed["gids"]) | set(changed_sub["gids"]) | set(new_sub["gids"]) | set(stories["task_gids"])
+        for stream in ("tasks", "subtasks"):
+            assert {r["gid"] for r in third.records(stream)} <= recent
+        assert {r["gid"] for r in third.records("stories")} <= set(stories["gids"]) | all_story_gids_of(fake, recent)
+        routes = fake.stats()["by_route"]
+        assert "GET /tasks/{gid}/subtasks" not in routes  # no walk on an incremental premium run
+        assert sum(routes.get("GET /tasks/{gid}/stories", {}).values()) <= len(recent)
+        export = fake.export()
+        assert fake.stats()["total"] <= len(export["projects"]) + 10 * len(export["workspaces"]) + 10 + len(recent)
+
+
+def all_story_gids_of(fake, task_gids) -> set:
+    return {s["gid"] for s in fake.export()["stories"] if s["target"]["gid"] in task_gids}
+
+
+def top_level(fake, gids) -> set:
+    tasks = {t["gid"]: t for t in fake.export()["tasks"]}
+    return {g for g in gids if not tasks[g].get("parent")}
+
+
+def sub_level(fake, gids) -> set:
+    tasks = {t["gid"]: t for t in fake.export()["tasks"]}
+    return {g for g in gids if tasks[g].get("parent")}
+
+
+def test_a_change_made_during_the_sync_comes_through_next_run(tmp_path):
+    with FakeAsana(preset="tiny", seed=3, latency_ms=5) as fake:
+        catalog = catalog_for(["tasks", "subtasks", "stories"])
+        # Halfway through the first run, change tasks (maybe in projects already read).
+        fake.mutate("modify_tasks", count=5, after_requests=15)
+        fake.mutate("modify_tasks", count=2, subtasks=True, after_requests=20)
+        fake.mutate("add_stories", count=3, after_requests=25)
+        first = run_tap(tmp_path / "one", config_for(fake), catalog)
+        assert first.returncode == 0, first.stderr
+        export = fake.export()
+        second = run_tap(tmp_path / "two", config_for(fake), catalog, state=first.final_state)
+        assert second.returncode == 0, second.stderr
+        # Together the two runs hold every record in its latest version.
+        latest = {}
+        for run in (first, second):
+            for stream in ("tasks", "subtasks", "stories"):
+                for record in run.records(stream):
+                    latest[(stream, record["gid"])] = record
+        want = expected_records(export, {s: START_DATE for s in ("tasks", "subtasks", "stories")})
+        for stream in ("tasks", "subtasks", "stories"):
+            for gid, record in want[stream].items():
+                assert (stream, gid) in latest, f"{stream} {gid} lost"
+                if stream != "stories":
+                    assert latest[(stream, gid)]["modified_at"] == record["modified_at"], f"{stream} {gid} stale"
+
+
+def test_oauth_with_an_access_token_expiring_mid_run(tmp_path):
+    with FakeAsana(preset="tiny", seed=5, token_ttl=1, latency_ms=20) as fake:
+        run = run_tap(tmp_path, config_for(fake, oauth=True), catalog_for())
+        assert run.returncode == 0, run.stderr
+        assert sum(fake.stats()["by_route"]["POST /-/oauth_token"].values()) >= 2
+        assert_matches_server(run, expected_records(fake.export(), {s: START_DATE for s in
+                                                                    ("projects", "tasks", "subtasks", "stories", "tags")},
+                                                    free_workspaces=free_workspaces(fake.export())))
+        for secret in fake.oauth.values():
+            assert secret not in run.stderr and secret not in run.stdout
+
+
+def test_column_selection_shrinks_opt_fields_and_deselected_parent_is_walked(tmp_path):
+    with FakeAsana(preset="tiny", seed=7) as fake:
+        catalog = catalog_for(["stories"], deselect={"stories": ["html_text", "previews", "likes"]})
+        run = run_tap(tmp_path, config_for(fake), catalog)
+        assert run.returncode == 0, run.stderr
+        assert set(run.by_stream()) == {"stories"}  # tasks walked, not emitted
+        stories = run.records("stories")
+        assert stories and all("html_text" not in r and "likes" not in r for r in stories)
+        assert all("text" in r for r in stories)
+        urls = fake.requests()
+        story_fields = fields_of(urls, "/stories")
+        assert story_fields and "html_text" not in story_fields and "likes.user.name" not in story_fields
+        assert "text" in story_fields
+        task_fields = fields_of(urls, "/tasks?")
+        assert task_fields <= {"modified_at", "num_subtasks", "parent", "projects"}, task_fields
+
+
+def fields_of(urls, marker: str) -> set:
+    fields = set()
+    for url in urls:
+        if marker in url:
+            fields |= set(parse_qs(urlparse(url).query).get("opt_fields", [""])[0].split(","))
+    return fields - {""}
+
+
+def test_forbidden_project_is_skipped_with_a_warning(tmp_path):
+    with FakeAsana(preset="tiny", seed=7, forbidden_projects=1) as fake:
+        run = run_tap(tmp_path, config_for(fake), catalog_for(["tasks", "sections"]))
+        assert run.returncode == 0, run.stderr
+        warnings = [l for l in run.stderr.splitlines() if l.startswith("WARNING") and "403" in l]
+        assert warnings
+        forbidden = {p["gid"] for p in fake.export()["projects"] if p["gid"] in " ".join(warnings)}
+        assert len(forbidden) == 1
+        assert_matches_server(run, expected_records(fake.export(), {"tasks": START_DATE},
+                                                    forbidden_projects=forbidden), ["tasks", "sections"])

@@ -1,0 +1,189 @@
+"""Nothing lost, nothing leaked: kills and resumes, injected faults, clean stops, secrets.
+
+Every test runs the real entry point against the fake Asana over real HTTP and compares
+what came out with a clean run of the same dataset.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Set, Tuple
+
+import pytest
+
+from fake_asana import FakeAsana
+from tap_asana import state as st
+from tests.tapkit import ROOT, START_DATE, TapRun, assert_valid_singer, catalog_for, config_for, run_tap
+
+SOAK = bool(os.environ.get("TAP_ASANA_SOAK"))
+ALL = catalog_for()
+
+
+def content(run_or_records) -> Dict[Tuple[str, str], str]:
+    """(stream, gid) -> the record as canonical JSON."""
+    records = run_or_records.by_stream() if isinstance(run_or_records, TapRun) else run_or_records
+    return {(s, r["gid"]): json.dumps(r, sort_keys=True) for s, rs in records.items() for r in rs}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    """A clean full sync of the dataset every test here uses; the server stays up."""
+    with FakeAsana(preset="tiny", seed=21, latency_ms=3) as fake:
+        run = run_tap(tmp_path_factory.mktemp("clean"), config_for(fake), ALL)
+        assert run.returncode == 0, run.stderr
+        yield fake, run
+
+
+def start_tap(workdir: Path, config: dict, catalog: dict, state: dict = None) -> subprocess.Popen:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "config.json").write_text(json.dumps(config))
+    (workdir / "catalog.json").write_text(json.dumps(catalog))
+    cmd = [sys.executable, "-m", "tap_asana", "-c", "config.json", "--catalog", "catalog.json"]
+    if state is not None:
+        (workdir / "state.json").write_text(json.dumps(state))
+        cmd += ["--state", "state.json"]
+    return subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def run_until(proc: subprocess.Popen, lines: int, sig: int) -> Tuple[List[dict], str]:
+    """Read `lines` lines of output, then send `sig`; return every message and stderr."""
+    messages = []
+    for line in proc.stdout:
+        messages.append(json.loads(line))
+        if len(messages) >= lines:
+            proc.send_signal(sig)
+            break
+    rest, err = proc.communicate(timeout=30)
+    for line in rest.splitlines():
+        try:
+            messages.append(json.loads(line))
+        except ValueError:  # SIGKILL can cut the last line short
+            pass
+    return messages, err
+
+
+def records_of(messages: List[dict]) -> Dict[str, List[dict]]:
+    out: Dict[str, List[dict]] = {}
+    for m in messages:
+        if m["type"] == "RECORD":
+            out.setdefault(m["stream"], []).append(m["record"])
+    return out
+
+
+def test_killed_at_many_points_then_resumed_loses_nothing(clean, tmp_path):
+    fake, reference = clean
+    want = content(reference)
+    total = len(reference.messages)
+    points = 25 if SOAK else 10
+    for i in range(points):
+        cut = 5 + (total - 10) * i // points
+        proc = start_tap(tmp_path / f"kill{i}", config_for(fake), ALL)
+        first, _ = run_until(proc, cut, signal.SIGKILL)
+        assert proc.returncode == -signal.SIGKILL
+        states = [m["value"] for m in first if m["type"] == "STATE"]
+        state = states[-1] if states else None
+        second = run_tap(tmp_path / f"resume{i}", config_for(fake), ALL, state=state)
+        assert second.returncode == 0, second.stderr
+        got = {**content(records_of(first)), **content(second)}
+        assert set(got) == set(want), f"kill {i} at line {cut}: lost {sorted(set(want) - set(got))[:3]}"
+        assert all(got[k] == want[k] for k in want), f"kill {i}: a record differs"
+        if state and state.get("progress"):
+            done = set(state["progress"]["done"])
+            reread = {f"project:{p['gid']}" for t in second.records("tasks") for p in t.get("projects") or []}
+            assert not (reread and reread <= done), f"kill {i}: re-read a finished project"
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signals_stop_quickly_with_a_resumable_state(clean, tmp_path, sig, code):
+    fake, reference = clean
+    proc = start_tap(tmp_path / "run", config_for(fake), ALL)
+    sent = time.monotonic()
+    messages, err = run_until(proc, len(reference.messages) // 3, sig)
+    assert time.monotonic() - sent < 10
+    assert proc.returncode == code, err
+    assert messages[-1]["type"] == "STATE"
+    assert "Traceback" not in err
+    state = st.validate(messages[-1]["value"])
+    second = run_tap(tmp_path / "resume", config_for(fake), ALL, state=state)
+    assert second.returncode == 0
+    got = {**content(records_of(messages)), **content(second)}
+    assert set(got) == set(content(reference))
+
+
+CHAOS = dict(fault_500=0.03, fault_503=0.02, fault_429=0.03, fault_truncate=0.02, fault_drop=0.02,
+             fault_slow=0.01, slow_seconds=3, offset_ttl=0.3)
+
+
+def chaos_config(fake, **extra) -> dict:
+    return config_for(fake, oauth=True, request_timeout=1, max_retries=10, page_size=5, **extra)
+
+
+def test_full_and_incremental_sync_under_chaos_equal_clean_runs(tmp_path):
+    seed = 22
+    with FakeAsana(preset="tiny", seed=seed, latency_ms=2) as calm:
+        clean_full = run_tap(tmp_path / "calm", config_for(calm, page_size=5), ALL)
+        calm.mutate("modify_tasks", count=4)
+        calm.mutate("add_stories", count=3)
+        clean_incr = run_tap(tmp_path / "calm2", config_for(calm, page_size=5), ALL, state=clean_full.final_state)
+    with FakeAsana(preset="tiny", seed=seed, latency_ms=2, token_ttl=2, **CHAOS) as wild:
+        full = run_tap(tmp_path / "wild", chaos_config(wild), ALL, timeout=240)
+        assert full.returncode == 0, full.stderr[-3000:]
+        faults = wild.stats()["faults"]
+        assert sum(faults.values()) >= 10, faults
+        wild.mutate("modify_tasks", count=4)
+        wild.mutate("add_stories", count=3)
+        incr = run_tap(tmp_path / "wild2", chaos_config(wild), ALL, state=full.final_state, timeout=240)
+        assert incr.returncode == 0, incr.stderr[-3000:]
+    assert_valid_singer(full)
+    assert content(full) == content(clean_full)
+    # mutations land at different times, so compare which records came, not their timestamps
+    assert set(content(incr)) == set(content(clean_incr))
+
+
+def test_a_fault_that_outlasts_the_retries_exits_1_with_one_line_and_a_safe_state(tmp_path):
+    with FakeAsana(preset="tiny", seed=23, latency_ms=1) as fake:
+        reference = run_tap(tmp_path / "ok", config_for(fake), ALL)
+    with FakeAsana(preset="tiny", seed=23, latency_ms=1, fault_503=0.35) as fake:
+        run = run_tap(tmp_path / "bad", config_for(fake, max_retries=2), ALL)
+        assert run.returncode == 1
+        critical = [l for l in run.stderr.splitlines() if l.startswith("CRITICAL")]
+        assert len(critical) == 1 and "503" in critical[0]
+        assert "Traceback" not in run.stderr
+    with FakeAsana(preset="tiny", seed=23, latency_ms=1) as fake:
+        state = run.states[-1] if run.states else None
+        resumed = run_tap(tmp_path / "resume", config_for(fake), ALL, state=state)
+        assert resumed.returncode == 0
+        got = {**content(run), **content(resumed)}
+        assert set(got) == set(content(reference))
+
+
+def test_secrets_never_appear_anywhere_even_at_debug(tmp_path):
+    with FakeAsana(preset="tiny", seed=24, token_ttl=1, latency_ms=5, fault_500=0.05, fault_drop=0.03) as fake:
+        runs = [run_tap(tmp_path / "oauth", config_for(fake, oauth=True), ALL, args=["--log-level", "DEBUG"]),
+                run_tap(tmp_path / "pat", config_for(fake), ALL, args=["--log-level", "DEBUG"])]
+        bad = dict(fake.oauth, refresh_token="wrong-refresh-token-SECRET")
+        refused = run_tap(tmp_path / "refused", {**config_for(fake, oauth=True), **bad}, ALL,
+                          args=["--log-level", "DEBUG"])
+        urls = "\n".join(fake.requests())
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr[-2000:]
+    assert refused.returncode == 1 and "CRITICAL" in refused.stderr
+    secrets = [fake.pat, fake.oauth["client_secret"], fake.oauth["refresh_token"], "wrong-refresh-token-SECRET"]
+    for text in [r.stdout + r.stderr for r in runs + [refused]] + [urls]:
+        for secret in secrets:
+            assert secret not in text
+    assert "DEBUG" in runs[0].stderr  # the runs did log at DEBUG
+
+
+def test_rejected_token_at_start_is_one_clear_line(tmp_path):
+    with FakeAsana(preset="tiny", seed=25) as fake:
+        run = run_tap(tmp_path, {**config_for(fake), "access_token": "not-a-real-token"}, ALL)
+    assert run.returncode == 1
+    critical = [l for l in run.stderr.splitlines() if l.startswith("CRITICAL")]
+    assert len(critical) == 1 and "rejected the credentials" in critical[0]
+    assert run.stdout == ""
