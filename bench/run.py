@@ -56,6 +56,12 @@ def run_tap(workdir: Path, config: Dict[str, Any], catalog: Dict[str, Any], stat
     started = time.monotonic()
     with open(out_path, "w") as out, open(workdir / "err.log", "w") as err:
         proc = subprocess.Popen(cmd, cwd=workdir, stdout=out, stderr=err, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        peak_kb = 0
+        while True:  # rusage's maxrss would count the fork of this (large) process before exec
+            peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+            if _exited(proc.pid):
+                break
+            time.sleep(0.05)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -70,8 +76,28 @@ def run_tap(workdir: Path, config: Dict[str, Any], catalog: Dict[str, Any], stat
             elif line.startswith('{"type":"STATE"'):
                 last_state = line
     return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "records": records,
+            "peak_rss_mb": round(peak_kb / 1024, 1), "records": records,
             "state": json.loads(last_state)["value"]}
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    """The child's own high-water RSS since exec (VmHWM), 0 once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _exited(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
 
 
 def lower_bound(requests: int, rpm: int, latency_s: float, in_flight: int) -> float:

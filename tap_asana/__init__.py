@@ -23,6 +23,8 @@ def run(argv: Optional[List[str]] = None) -> int:
     from tap_asana.scheduler import Stopped
 
     args = _parser().parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")  # Singer messages are UTF-8 whatever the locale
     secrets: List[str] = []
     _setup_logging(args.log_level, secrets)
     if args.about:
