@@ -6,7 +6,6 @@ import json
 import logging
 import signal
 import sys
-import threading
 from typing import Any, List, Optional
 
 __version__ = "0.1.0"
@@ -20,7 +19,7 @@ def main(argv: Optional[List[str]] = None) -> None:
 def run(argv: Optional[List[str]] = None) -> int:
     from tap_asana import config as cfg, discover, state as st, sync
     from tap_asana.client import AsanaClient, AsanaError, AuthRejected
-    from tap_asana.scheduler import Stopped
+    from tap_asana.scheduler import StopFlag, Stopped
 
     args = _parser().parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):
@@ -30,7 +29,7 @@ def run(argv: Optional[List[str]] = None) -> int:
     if args.about:
         print(json.dumps(cfg.about(), indent=2))
         return 0
-    stop = threading.Event()
+    stop = StopFlag()
     try:
         if not args.config:
             raise cfg.ConfigError("no config given. Pass --config config.json (see sample_config.json).")
@@ -48,10 +47,18 @@ def run(argv: Optional[List[str]] = None) -> int:
         state = st.validate(_read_json(args.state, "state", "Fix or remove it.", st.StateError)) if args.state else {}
         signals = {signal.SIGTERM: 143, signal.SIGINT: 130}
         received: List[int] = []
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            received.append(signals[signum])
+            stop.set()
+            if not stop.armed:  # nothing written yet: stop now, even inside a request
+                raise Stopped()
+
         for signum in signals:
-            signal.signal(signum, lambda n, _f: (received.append(signals[n]), stop.set()))
+            signal.signal(signum, on_signal)
         try:
-            sync.sync(AsanaClient(config), config, selected, state, stop=stop)
+            client = AsanaClient(config, on_secret=secrets.append)
+            sync.sync(client, config, selected, state, stop=stop)
         except Stopped:
             LOGGER.warning("Stopped by a signal; the last STATE written is safe to resume from")
             return received[0] if received else 143

@@ -56,6 +56,10 @@ class OffsetExpired(AsanaError):
     """Asana's pagination tokens expire (about 15 minutes, asana-api.md 1.2)."""
 
 
+class SearchStuck(Skip):
+    """More tied records than a search page holds: search cannot page past them."""
+
+
 class Transient(AsanaError):
     """Worth another try after an exponential wait."""
 
@@ -122,7 +126,8 @@ class RateLimiter:
 
 class AsanaClient:
     def __init__(self, config: Config, session: Optional[requests.Session] = None, backoff_factor: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 on_secret: Callable[[str], None] = lambda _secret: None):
         self.config = config
         self.session = session or requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
@@ -134,6 +139,8 @@ class AsanaClient:
         self.sleep = sleep
         self.token = config.access_token
         self.token_lock = threading.Lock()
+        self.on_secret = on_secret  # told every access token fetched, so logs can redact it
+        self.count_lock = threading.Lock()
         self.requests: Counter = Counter()  # route -> count, every attempt included
         self.rate_limited: Counter = Counter()  # route -> 429s received
         self.server_started_at: Optional[dt.datetime] = None
@@ -160,8 +167,8 @@ class AsanaClient:
                 except requests.RequestException as exc:
                     error = f"cannot reach the OAuth token endpoint: {type(exc).__name__}"
                 else:
-                    self.requests["POST /-/oauth_token"] += 1
-                    if resp.status_code < 500:
+                    self._count(self.requests, "POST /-/oauth_token")
+                    if resp.status_code < 500 and resp.status_code != 429:
                         break
                     error = f"OAuth token endpoint answered {resp.status_code}"
                 if attempt == self.config.max_retries:
@@ -174,6 +181,7 @@ class AsanaClient:
                 raise AuthRejected(f"Asana refused the OAuth refresh ({resp.status_code} {reason}).".replace(" )", ")"),
                                    resp.status_code, "/-/oauth_token")
             self.token = token
+            self.on_secret(token)
             LOGGER.info("OAuth access token refreshed")
 
     # --- one request ----------------------------------------------------------------------------
@@ -199,7 +207,7 @@ class AsanaClient:
             limiter.release()
         self.limiter.acquire()
         route = route_of(path)
-        self.requests[route] += 1
+        self._count(self.requests, route)
         try:
             resp = self.session.get(self.config.api_url + path, params=params, timeout=self.config.request_timeout,
                                     headers={"Authorization": f"Bearer {token}"})
@@ -221,12 +229,17 @@ class AsanaClient:
         error = classify(resp.status_code, message, path)
         if isinstance(error, RateLimited):
             wait = _retry_after(resp.headers.get("Retry-After"))
-            if wait is None or wait > MAX_RETRY_AFTER:
+            if wait is None:
                 wait = min(MAX_RETRY_AFTER, 2.0 ** min(self.rate_limited[route], 7))
-            self.rate_limited[route] += 1
+            wait = min(wait, MAX_RETRY_AFTER)
+            self._count(self.rate_limited, route)
             LOGGER.warning("Rate limited on %s; pausing every worker for %.1fs", route, wait)
             self.limiter.pause(wait)
         raise error
+
+    def _count(self, counter: Counter, key: str) -> None:
+        with self.count_lock:
+            counter[key] += 1
 
     def _log_retry(self, details: Mapping[str, Any]) -> None:
         exc = details.get("exception")
@@ -305,7 +318,8 @@ class SearchListing:
         if len(page) < limit:
             self.done = True
         elif not fresh:
-            raise Fatal(f"search on {self.path} returned the same {limit} records twice; cannot page past {self.after}")
+            raise SearchStuck(f"more than {limit} records share modified_at {self.after}; search cannot page past them",
+                              None, self.path)
         else:
             # Step back a millisecond: `.after` is strict and a page can end inside a run of ties.
             last = parse_asana_time(page[-1][self.cursor_field]) - dt.timedelta(milliseconds=1)

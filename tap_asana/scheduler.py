@@ -28,6 +28,15 @@ class Stopped(Exception):
     """The run was asked to stop (a signal)."""
 
 
+class StopFlag(threading.Event):
+    """Set when SIGTERM or SIGINT arrives. Until `armed` (no output written yet), the signal
+    handler may also raise Stopped at once, which interrupts a request or a retry wait."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = False
+
+
 class Scheduler:
     def __init__(self, workers: int, on_partition_done: Callable[[str], Iterable[Job]], stop: threading.Event):
         self.workers = workers

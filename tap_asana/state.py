@@ -2,7 +2,7 @@
 
     {"bookmarks": {stream: {replication_key: "2025-01-01T00:00:00.000Z"}},
      "currently_syncing": stream | null,
-     "progress": {"started_at": ..., "done": [partition, ...]}}   # only while a run is unfinished
+     "progress": {"started_at": ..., "streams": [...], "done": [partition, ...]}}  # while a run is unfinished
 
 Bookmarks are inclusive and move only when a whole run has finished, to the time
 that run started (on Asana's clock): a change made anywhere while a run goes on
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any, Dict, Iterable, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from tap_asana.config import parse_datetime
 
@@ -60,12 +60,14 @@ def bookmark(state: Mapping[str, Any], stream: str, key: str) -> Optional[dt.dat
     return parse_datetime(value) if value else None
 
 
-def begin_run(state: Mapping[str, Any], started_at: str) -> Dict[str, Any]:
-    """Start a run, or resume the unfinished one the state describes."""
+def begin_run(state: Mapping[str, Any], started_at: str, streams: List[str]) -> Dict[str, Any]:
+    """Start a run, or resume the unfinished one the state describes if it synced the same
+    streams (a partition done for other streams is not done for these)."""
     new = copy.deepcopy(dict(state))
     new.setdefault("bookmarks", {})
-    if not new.get("progress"):
-        new["progress"] = {"started_at": started_at, "done": []}
+    progress = new.get("progress")
+    if not progress or progress.get("streams", streams) != streams:
+        new["progress"] = {"started_at": started_at, "streams": streams, "done": []}
     return new
 
 

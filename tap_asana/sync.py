@@ -9,16 +9,15 @@ import datetime as dt
 import json
 import logging
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import IO, Any, Callable, Dict, Iterable, List, Mapping, Optional
 
 from tap_asana import state as st
-from tap_asana.client import AsanaClient, Skip, format_asana_time, parse_asana_time
+from tap_asana.client import AsanaClient, Fatal, Skip, format_asana_time, parse_asana_time
 from tap_asana.config import Config
-from tap_asana.scheduler import Job, Scheduler, Stopped
+from tap_asana.scheduler import Job, Scheduler, StopFlag, Stopped
 from tap_asana.streams import (INCREMENTAL, STREAMS, PortfolioItems, Portfolios, Projects, Sections, Stories,
                                Subtasks, TaskSearch, Tags, Tasks, TeamMembers, Teams, Users, Workspaces,
                                leaf_paths)
@@ -100,7 +99,7 @@ class Run:
     """One sync: the context every handler needs, passed explicitly."""
 
     def __init__(self, client: AsanaClient, config: Config, selected: Dict[str, Selection],
-                 state: Dict[str, Any], writer: Writer, stop: threading.Event):
+                 state: Dict[str, Any], writer: Writer, stop: StopFlag):
         self.client, self.config, self.selected, self.writer = client, config, selected, writer
         self.state = state
         self.since = {name: st.bookmark(state, name, s.stream.replication_key) or config.start_date
@@ -110,12 +109,15 @@ class Run:
         self.seen: Dict[str, set] = {name: set() for name in ("workspaces", "users", "tasks", "subtasks")}
         self.records: Counter = Counter()
         self.pages: Counter = Counter()
+        self.incomplete: set = set()  # streams with a listing skipped on 403/404
         self.active: Dict[str, List[float]] = {}
+        self.stop = stop
         self.scheduler = Scheduler(config.max_workers, self._partition_done, stop)
         self.version = 0
 
     # --- the run ------------------------------------------------------------------------------
     def run(self) -> Dict[str, Any]:
+        self.stop.armed = True  # from here on a signal is handled between two messages
         for name, sel in self.selected.items():
             schema = dict(sel.schema, properties={c: sel.schema["properties"][c] for c in sel.columns})
             self.writer.write({"type": "SCHEMA", "stream": name, "schema": schema,
@@ -125,7 +127,8 @@ class Run:
         self.scheduler.run()
         self.state = st.finish_run(self.state, [(n, STREAMS[n].replication_key) for n in self.since])
         for name, sel in self.selected.items():
-            if sel.stream.replication_method != INCREMENTAL:
+            # A stream with an unread part must not tell targets to drop rows it did not see.
+            if sel.stream.replication_method != INCREMENTAL and name not in self.incomplete:
                 self.writer.write({"type": "ACTIVATE_VERSION", "stream": name, "version": self.version})
         self.writer.state(self.state)
         return self.state
@@ -135,7 +138,7 @@ class Run:
         me = self.client.get("/users/me", {"opt_fields": "name"})
         LOGGER.info("Authenticated to Asana as user %s", me["data"].get("gid"))
         clock = self.client.server_started_at or dt.datetime.now(dt.timezone.utc)
-        self.state = st.begin_run(self.state, format_asana_time(clock - CLOCK_MARGIN))
+        self.state = st.begin_run(self.state, format_asana_time(clock - CLOCK_MARGIN), sorted(self.selected))
         started_at = st.run_started_at(self.state)
         self.version = int(parse_asana_time(started_at).timestamp() * 1000)
         if self.state["progress"]["done"]:
@@ -173,14 +176,19 @@ class Run:
     def _pages(self, partition: str, stream: type, context: Mapping[str, str],
                on_records: Callable[[List[Dict[str, Any]]], Iterable[Job]],
                fields: Optional[List[str]] = None, params: Optional[Dict[str, str]] = None,
-               on_done: Callable[[], Iterable[Job]] = lambda: (), search_after: Optional[str] = None) -> Job:
-        """A job reading one listing page by page; ``on_done`` runs once it is read or skipped."""
+               on_done: Callable[[], Iterable[Job]] = lambda: (), search_after: Optional[str] = None,
+               on_fail: Optional[Callable[[Skip], Iterable[Job]]] = None) -> Job:
+        """A job reading one listing page by page; ``on_done`` runs once it is read or skipped.
+        A 402/403/404 on the first page skips the listing; on a later page it would leave the
+        listing half read, so it is fatal (unless ``on_fail`` says what to do instead)."""
         path, query = stream.request(context)
         query.update(params or {})
         sel = self.selected.get(stream.name)
         query["opt_fields"] = stream.opt_fields(sel.paths if sel and fields is None else fields or ["name"])
         pages = (self.client.search(path, query, "modified_at", search_after) if search_after
                  else self.client.listing(path, query, stream.paginated))
+
+        read = [0]
 
         def fetch() -> Any:
             try:
@@ -192,8 +200,15 @@ class Run:
             self.pages[stream.name] += 1
             span = self.active.setdefault(stream.name, [time.monotonic(), 0.0])
             span[1] = time.monotonic()
+            read[0] += 1
             if isinstance(result, Skip):
+                if on_fail is not None:
+                    return list(on_fail(result))
+                if read[0] > 1:
+                    raise Fatal(f"{path} answered {result.status} halfway through its pages ({result})")
                 LOGGER.warning("Skipped %s at %s: Asana answered %s (%s)", stream.name, path, result.status, result)
+                if result.status != 402:  # 402: the plan has no such data, nothing was missed
+                    self.incomplete.add(stream.name)
                 jobs = list(on_done())
             else:
                 jobs = list(on_records(result) or ())
@@ -265,21 +280,23 @@ class Run:
             jobs = [] if decided else [self._projects_job(workspace, "search")]
             decided.append(True)
             for record in records:
+                # A walk meets a subtask added to a project in both streams; so does search.
                 if record.get("parent"):
                     jobs += self._on_task(partition, record, "subtasks", walk=False, shift=SEARCH_LOOKBACK)
-                elif record.get("projects"):  # a top-level task in no project is not a tasks record
+                if record.get("projects"):  # a top-level task in no project is not a tasks record
                     jobs += self._on_task(partition, record, "tasks", walk=False, shift=SEARCH_LOOKBACK)
             return jobs
 
-        def on_done() -> List[Job]:
-            if decided:
-                return []
-            LOGGER.info("Workspace %s has no search (not premium): walking its projects' tasks instead", workspace)
-            return [self._projects_job(workspace, "walk")]
+        def on_fail(error: Skip) -> List[Job]:
+            if error.status == 402:
+                LOGGER.info("Workspace %s has no search (not premium): walking its projects' tasks instead", workspace)
+            else:
+                LOGGER.warning("Search failed on workspace %s (%s): walking its projects' tasks instead", workspace, error)
+            return [self._projects_job(workspace, "walk")]  # partitions named by mode: nothing counts as done
 
         # Not skipped on resume even if done: its outcome decides how tasks are reached.
         return self._pages(partition, TaskSearch, {"workspace": workspace}, on_records,
-                           fields=self._task_fields(), on_done=on_done, search_after=format_asana_time(after))
+                           fields=self._task_fields(), on_fail=on_fail, search_after=format_asana_time(after))
 
     def _projects_job(self, workspace: str, mode: str) -> Job:
         partition = f"projects:{workspace}"
@@ -290,7 +307,7 @@ class Run:
             for project in records:
                 if emit:
                     self._emit("projects", project)
-                if not st.is_done(self.state, f"project:{project['gid']}"):
+                if not st.is_done(self.state, f"project:{project['gid']}:{mode}"):
                     jobs += self._project_jobs(project["gid"], mode)
             return jobs
 
@@ -298,7 +315,8 @@ class Run:
         return self._pages(partition, Projects, {"workspace": workspace}, on_records, fields=fields)
 
     def _project_jobs(self, project: str, mode: str) -> List[Job]:
-        partition, ctx = f"project:{project}", {"gid": project}
+        # The mode is part of the name: a project done by search (sections only) is not done for a walk.
+        partition, ctx = f"project:{project}:{mode}", {"gid": project}
         jobs = []
         if "sections" in self.selected:
             jobs.append(self._pages(partition, Sections, ctx, self._emit_all("sections")))
@@ -352,11 +370,11 @@ def _stream_of(partition: Optional[str]) -> Optional[str]:
 
 
 def sync(client: AsanaClient, config: Config, selected: Dict[str, Selection], state: Dict[str, Any],
-         out: IO[str] = sys.stdout, stop: Optional[threading.Event] = None) -> Dict[str, Any]:
+         out: IO[str] = sys.stdout, stop: Optional[StopFlag] = None) -> Dict[str, Any]:
     """Sync the selected streams; returns the final state. Raises Stopped after writing
     a STATE that is safe to resume from when `stop` is set."""
     started = time.monotonic()
-    run = Run(client, config, selected, state, Writer(out), stop or threading.Event())
+    run = Run(client, config, selected, state, Writer(out), stop or StopFlag())
     try:
         run.begin()
         return run.run()

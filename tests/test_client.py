@@ -8,7 +8,8 @@ import pytest
 import requests
 import responses
 
-from tap_asana.client import AsanaClient, AuthRejected, Fatal, RateLimiter, Skip, Transient, route_of
+from tap_asana.client import (AsanaClient, AuthRejected, Fatal, RateLimiter, SearchStuck, Skip, Transient,
+                              route_of)
 from tests.conftest import API, make_config
 
 TOKEN_URL = "https://app.asana.com/-/oauth_token"
@@ -92,13 +93,24 @@ def test_retry_after_is_honoured_exactly(clock):
 
 
 @responses.activate
-def test_huge_retry_after_falls_back_to_capped_exponential(clock):
+def test_huge_retry_after_is_capped(clock):
     responses.get(f"{API}/workspaces", status=429, headers={"Retry-After": "100000"})
     responses.get(f"{API}/workspaces", json={"data": []})
     client = client_for(clock)
     start = clock.now
     client.get("/workspaces")
-    assert clock.now - start < 5
+    assert 120 <= clock.now - start < 121
+
+
+@responses.activate
+def test_missing_retry_after_backs_off_exponentially(clock):
+    for _ in range(3):
+        responses.get(f"{API}/workspaces", status=429)
+    responses.get(f"{API}/workspaces", json={"data": []})
+    client = client_for(clock)
+    start = clock.now
+    client.get("/workspaces")
+    assert 1 + 2 + 4 <= clock.now - start < 8
 
 
 def test_a_429_pauses_every_worker(clock):
@@ -206,3 +218,23 @@ def test_secrets_never_in_urls_or_logs(clock, caplog):
 def test_route_names_hide_gids():
     assert route_of("/tasks/1234/stories") == "GET /tasks/{gid}/stories"
     assert route_of("/users/me") == "GET /users/{gid}"
+
+
+@responses.activate
+def test_search_pages_by_modified_at_and_reports_ties_it_cannot_pass(clock):
+    def task(gid, at):
+        return {"gid": gid, "modified_at": at}
+    responses.get(f"{API}/workspaces/1/tasks/search", json={"data": [task("1", "2026-01-01T00:00:00.000Z"),
+                                                                     task("2", "2026-01-01T00:00:01.000Z")]})
+    responses.get(f"{API}/workspaces/1/tasks/search", json={"data": [task("2", "2026-01-01T00:00:01.000Z"),
+                                                                     task("3", "2026-01-01T00:00:02.000Z")]})
+    responses.get(f"{API}/workspaces/1/tasks/search", json={"data": [task("3", "2026-01-01T00:00:02.000Z")]})
+    client = client_for(clock, page_size=2)
+    pages = client.search("/workspaces/1/tasks/search", {}, "modified_at", "2025-12-31T00:00:00.000Z")
+    assert [r["gid"] for r in client.paginate(pages)] == ["1", "2", "3"]
+    assert query(responses.calls[1])["modified_at.after"] == "2026-01-01T00:00:00.999Z"  # 1 ms back: ties
+    responses.reset()
+    tied = [task(str(i), "2026-01-01T00:00:00.000Z") for i in range(2)]
+    responses.get(f"{API}/workspaces/1/tasks/search", json={"data": tied})
+    with pytest.raises(SearchStuck):
+        list(client.paginate(client.search("/workspaces/1/tasks/search", {}, "modified_at", "2025-12-31T00:00:00.000Z")))

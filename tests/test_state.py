@@ -13,7 +13,7 @@ START = "2026-05-01T10:00:00.000Z"
 def test_begin_mark_finish_moves_bookmarks_to_the_run_start():
     original = {"bookmarks": {"tasks": {"modified_at": "2026-01-01T00:00:00.000Z"}}}
     frozen = copy.deepcopy(original)
-    s = st.begin_run(original, START)
+    s = st.begin_run(original, START, ["tasks"])
     s = st.mark_done(s, "project:1", "tasks")
     assert st.is_done(s, "project:1") and not st.is_done(s, "project:2")
     assert s["bookmarks"]["tasks"]["modified_at"] == "2026-01-01T00:00:00.000Z"  # not before the run ends
@@ -24,10 +24,17 @@ def test_begin_mark_finish_moves_bookmarks_to_the_run_start():
 
 
 def test_resuming_keeps_the_interrupted_runs_start_and_done_partitions():
-    s = st.mark_done(st.begin_run({}, START), "project:1", "tasks")
-    resumed = st.begin_run(s, "2026-05-02T00:00:00.000Z")
+    s = st.mark_done(st.begin_run({}, START, ["tasks"]), "project:1", "tasks")
+    resumed = st.begin_run(s, "2026-05-02T00:00:00.000Z", ["tasks"])
     assert st.run_started_at(resumed) == START
     assert st.is_done(resumed, "project:1")
+
+
+def test_a_resume_with_other_streams_starts_afresh():
+    s = st.mark_done(st.begin_run({}, START, ["tasks"]), "project:1", "tasks")
+    other = st.begin_run(s, "2026-05-02T00:00:00.000Z", ["stories", "tasks"])
+    assert st.run_started_at(other) == "2026-05-02T00:00:00.000Z"
+    assert not st.is_done(other, "project:1")
 
 
 def test_bookmark_reads_datetimes():
@@ -51,5 +58,5 @@ def test_validate_rejects_bad_shapes(bad, words):
 
 
 def test_validate_accepts_what_finish_run_writes():
-    s = st.finish_run(st.begin_run({}, START), [("tasks", "modified_at")])
+    s = st.finish_run(st.begin_run({}, START, ["tasks"]), [("tasks", "modified_at")])
     assert st.validate(s) == s
