@@ -18,10 +18,10 @@ demo: $(VENV)/.installed
 	$(PY) scripts/demo.py
 
 bench: $(VENV)/.installed
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 soak: $(VENV)/.installed
-	TAP_ASANA_SOAK=1 $(PY) -m pytest -q tests -k soak
+	TAP_ASANA_SOAK=1 $(PY) -m pytest -q -s tests/test_faults.py
 
 clean:
 	rm -rf $(VENV) demo build *.egg-info .pytest_cache

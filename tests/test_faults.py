@@ -118,7 +118,9 @@ def test_signals_stop_quickly_with_a_resumable_state(clean, tmp_path, sig, code)
 
 
 CHAOS = dict(fault_500=0.03, fault_503=0.02, fault_429=0.03, fault_truncate=0.02, fault_drop=0.02,
-             fault_slow=0.01, slow_seconds=3, offset_ttl=0.3)
+             fault_slow=0.03, slow_seconds=3, offset_ttl=0.3)
+if SOAK:  # `make soak`: twice the fault rates
+    CHAOS.update({k: v * 2 for k, v in CHAOS.items() if k.startswith("fault_")})
 
 
 def chaos_config(fake, **extra) -> dict:
@@ -137,6 +139,13 @@ def test_full_and_incremental_sync_under_chaos_equal_clean_runs(tmp_path):
         assert full.returncode == 0, full.stderr[-3000:]
         faults = wild.stats()["faults"]
         assert sum(faults.values()) >= 10, faults
+        routes = wild.stats()["by_route"]
+        expired = sum(c.get("400", 0) for c in routes.values())
+        refreshes = sum(routes.get("POST /-/oauth_token", {}).values())
+        assert expired >= 1 and refreshes >= 2, (expired, refreshes)  # offsets and tokens did expire
+        print(f"\nchaos full sync: faults injected {faults}, expired offsets {expired}, token fetches {refreshes}, "
+              f"requests {wild.stats()['total']}, "
+              f"records {sum(len(v) for v in full.by_stream().values())}")
         wild.mutate("modify_tasks", count=4)
         wild.mutate("add_stories", count=3)
         incr = run_tap(tmp_path / "wild2", chaos_config(wild), ALL, state=full.final_state, timeout=240)
