@@ -213,7 +213,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=150)
     parser.add_argument("--jitter-ms", type=int, default=50)
     parser.add_argument("--rpm", type=int, default=1500)
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=12)
     parser.add_argument("--cpu-size", default="medium")
     args = parser.parse_args()
     results = [r for size in args.sizes.split(",") for r in dataset(args, size)]

@@ -28,7 +28,7 @@ SETTINGS: Dict[str, tuple] = {
     "api_url": ("string", "https://app.asana.com/api/1.0", "Base URL of the Asana API (https, or http on a loopback host)."),
     "oauth_token_url": ("string", "https://app.asana.com/-/oauth_token", "OAuth token endpoint (https, or http on a loopback host)."),
     "page_size": ("integer", 100, "Records per page, 1 to 100."),
-    "max_workers": ("integer", 8, "Requests in flight at once, 1 to 45 (Asana allows 50 concurrent GETs per token)."),
+    "max_workers": ("integer", 12, "Requests in flight at once, 1 to 45 (Asana allows 50 concurrent GETs per token)."),
     "requests_per_minute": ("integer", 1500, "Request budget per minute for this token: 1500 on paid plans, 150 on free."),
     "max_retries": ("integer", 8, "Tries for one request on 5xx, timeouts, dropped connections and bad bodies."),
 }

@@ -109,6 +109,7 @@ class Run:
         self.seen: Dict[str, set] = {name: set() for name in ("workspaces", "users", "tasks", "subtasks")}
         self.records: Counter = Counter()
         self.pages: Counter = Counter()
+        self.opt_fields: Dict[tuple, str] = {}
         self.incomplete: set = set()  # streams with a listing skipped on 403/404
         self.active: Dict[str, List[float]] = {}
         self.stop = stop
@@ -184,7 +185,10 @@ class Run:
         path, query = stream.request(context)
         query.update(params or {})
         sel = self.selected.get(stream.name)
-        query["opt_fields"] = stream.opt_fields(sel.paths if sel and fields is None else fields or ["name"])
+        paths = tuple(sel.paths if sel and fields is None else fields or ["name"])
+        if (stream, paths) not in self.opt_fields:  # thousands of listings share a few field lists
+            self.opt_fields[(stream, paths)] = stream.opt_fields(paths)
+        query["opt_fields"] = self.opt_fields[(stream, paths)]
         pages = (self.client.search(path, query, "modified_at", search_after) if search_after
                  else self.client.listing(path, query, stream.paginated))
 
