@@ -38,6 +38,7 @@ class AsanaError(Exception):
         super().__init__(message)
         self.status = status
         self.path = path
+        self.token: Optional[str] = None  # the access token the failed request carried
 
 
 class Fatal(AsanaError):
@@ -189,23 +190,23 @@ class AsanaClient:
         """GET a path under api_url; returns the decoded body, after retries."""
         if self.token is None:
             self.refresh_access_token()
-        for _ in range(3):  # at most two refreshes for one request
-            token = self.token
+        for _ in range(5):  # a few refreshes for one request, should tokens expire quickly
             try:
-                return self._get_json(path, params or {}, token)
+                return self._get_json(path, params or {})
             except AuthRejected as exc:
                 if not self.config.oauth:
                     raise
                 LOGGER.info("Asana answered 401 (%s); refreshing the OAuth access token", exc)
-                self.refresh_access_token(stale=token)
+                self.refresh_access_token(stale=exc.token)
         raise AuthRejected("Asana keeps rejecting fresh OAuth access tokens", 401, path)
 
-    def _get_once(self, path: str, params: Mapping[str, Any], token: str) -> Dict[str, Any]:
+    def _get_once(self, path: str, params: Mapping[str, Any]) -> Dict[str, Any]:
         limiter = self.search_limiter if path.endswith("/tasks/search") else None
         if limiter:
             limiter.acquire()
             limiter.release()
         self.limiter.acquire()
+        token = self.token  # read after the wait: another worker may have refreshed it meanwhile
         route = route_of(path)
         self._count(self.requests, route)
         try:
@@ -227,6 +228,7 @@ class AsanaClient:
             return decoded
         message = _error_message(decoded) or resp.reason or ""
         error = classify(resp.status_code, message, path)
+        error.token = token
         if isinstance(error, RateLimited):
             wait = _retry_after(resp.headers.get("Retry-After"))
             if wait is None:
