@@ -19,6 +19,7 @@ setup(
         "test": [
             "pytest>=7,<10",
             "responses>=0.23,<1",
+            "jsonschema>=2.6,<5",  # the end-to-end tests validate records against their SCHEMA
         ],
     },
     entry_points={"console_scripts": ["tap-asana=tap_asana:main"]},

@@ -1,4 +1,5 @@
-"""A context manager for test suites; a conftest can wrap it in a fixture."""
+"""For test suites: a context manager, and a pytest fixture (load this module as a plugin:
+``pytest_plugins = ["fake_asana.testing"]``; override ``fake_asana_options`` to configure)."""
 from __future__ import annotations
 
 import contextlib
@@ -14,3 +15,21 @@ def fake_asana_server(**kwargs: Any) -> Iterator[FakeAsana]:
     kwargs.setdefault("preset", "tiny")
     with FakeAsana(**kwargs) as fake:
         yield fake
+
+
+try:
+    import pytest
+except ImportError:  # the fixture is for pytest users only
+    pytest = None
+
+if pytest is not None:
+    @pytest.fixture
+    def fake_asana_options() -> dict:
+        """Keyword arguments for the `fake_asana` fixture; override in a conftest or module."""
+        return {}
+
+    @pytest.fixture
+    def fake_asana(fake_asana_options: dict) -> Iterator[FakeAsana]:
+        """A started fake Asana for one test, stopped afterwards."""
+        with fake_asana_server(**fake_asana_options) as fake:
+            yield fake

@@ -36,7 +36,7 @@ def table(output: Path, log: Path) -> Counter:
     records = Counter(json.loads(l)["stream"] for l in output.read_text().splitlines()
                       if l and json.loads(l)["type"] == "RECORD")
     stats = {m[0]: (int(m[2]), float(m[3])) for m in EXTRACTED.findall(log.read_text())}
-    print(f"  {'stream':<12}{'records':>9}{'requests':>10}{'seconds':>9}")
+    print(f"  {'stream':<12}{'records':>9}{'pages':>10}{'seconds':>9}")
     for stream, (pages, seconds) in stats.items():
         print(f"  {stream:<12}{records[stream]:>9}{pages:>10}{seconds:>9.2f}")
     return records

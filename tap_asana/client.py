@@ -24,7 +24,7 @@ from tap_asana.config import Config
 
 LOGGER = logging.getLogger("tap_asana")
 
-#: Longest Retry-After we wait as told; beyond it we fall back to exponential waits.
+#: Longest pause a 429 imposes (a larger Retry-After is capped); without the header, waits grow exponentially.
 MAX_RETRY_AFTER = 120.0
 #: Asana's search API has its own budget: 60 requests a minute (asana-api.md 5).
 SEARCH_PER_MINUTE = 60

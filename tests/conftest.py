@@ -1,4 +1,4 @@
-"""Shared helpers: configs, a fake clock, and the fake Asana server as a fixture."""
+"""Shared helpers: configs, a fake clock; the fake Asana fixture comes from its plugin."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,6 +7,8 @@ from typing import Any, Dict
 import pytest
 
 from tap_asana.config import Config, validate_config
+
+pytest_plugins = ["fake_asana.testing"]
 
 API = "https://app.asana.com/api/1.0"
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)

@@ -53,6 +53,7 @@ CONFIG_CASES = {
     "start date not a date": {**GOOD, "start_date": "last tuesday"},
     "start date in the future": {**GOOD, "start_date": FUTURE},
     "http api_url off loopback": {**GOOD, "api_url": "http://asana.example.com/api/1.0"},
+    "http token url off loopback": {**GOOD, "oauth_token_url": "http://asana.example.com/-/oauth_token"},
 }
 EXPECTED_WORDS = {
     "missing file": "cannot read config", "empty file": "not valid JSON", "not json": "not valid JSON",
@@ -60,6 +61,7 @@ EXPECTED_WORDS = {
     "half oauth": "missing client_secret", "timeout not numeric": "request_timeout must be a number",
     "page size 0": "page_size", "page size 500": "page_size", "start date not a date": "start_date",
     "start date in the future": "future", "http api_url off loopback": "https",
+    "http token url off loopback": "oauth_token_url must use https",
 }
 
 

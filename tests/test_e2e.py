@@ -142,8 +142,11 @@ def test_a_change_made_during_the_sync_comes_through_next_run(tmp_path):
         fake.mutate("modify_tasks", count=5, after_requests=15)
         fake.mutate("modify_tasks", count=2, subtasks=True, after_requests=20)
         fake.mutate("add_stories", count=3, after_requests=25)
+        fake.mutate("add_subtasks", count=2, after_requests=30)
+        fake.reset_stats()
         first = run_tap(tmp_path / "one", config_for(fake), catalog)
         assert first.returncode == 0, first.stderr
+        assert fake.stats()["total"] > 40, "the mutations must land while the first run is going on"
         export = fake.export()
         second = run_tap(tmp_path / "two", config_for(fake), catalog, state=first.final_state)
         assert second.returncode == 0, second.stderr
@@ -208,3 +211,20 @@ def test_forbidden_project_is_skipped_with_a_warning(tmp_path):
         assert len(forbidden) == 1
         assert_matches_server(run, expected_records(fake.export(), {"tasks": START_DATE},
                                                     forbidden_projects=forbidden), ["tasks", "sections"])
+
+
+@pytest.fixture
+def fake_asana_options():
+    return {"preset": "tiny", "seed": 31, "latency_ms": 3}
+
+
+def test_a_concurrent_run_emits_exactly_what_a_single_worker_run_emits(fake_asana, tmp_path):
+    def content(run):
+        return {(s, r["gid"]): json.dumps(r, sort_keys=True) for s, rs in run.by_stream().items() for r in rs}
+
+    single = run_tap(tmp_path / "one", config_for(fake_asana, max_workers=1), catalog_for())
+    assert fake_asana.stats()["max_in_flight"] == 1
+    many = run_tap(tmp_path / "many", config_for(fake_asana, max_workers=16), catalog_for())
+    assert single.returncode == 0 and many.returncode == 0, many.stderr
+    assert fake_asana.stats()["max_in_flight"] > 1  # the workers really overlapped
+    assert content(single) == content(many) and len(content(many)) > 100

@@ -155,12 +155,12 @@ def test_pages_are_stable_across_inserts():
 
 
 def test_offsets_expire_and_forged_offsets_are_rejected():
-    with FakeAsana(preset="tiny", seed=1, now=NOW, offset_ttl=0.3) as fake:
+    with FakeAsana(preset="tiny", seed=1, now=NOW, offset_ttl=2) as fake:
         workspace = org_of(fake.export())
         body = ok(fake, "/tags", workspace=workspace, limit=1)
         offset = body["next_page"]["offset"]
         assert call(fake, "/tags", workspace=workspace, limit=1, offset=offset).status_code == 200
-        time.sleep(0.4)
+        time.sleep(2.1)
         expired = call(fake, "/tags", workspace=workspace, limit=1, offset=offset)
         assert expired.status_code == 400 and error_of(expired) == "offset: Your pagination token has expired."
         forged = call(fake, "/tags", workspace=workspace, limit=1, offset=offset[:-4] + "AAAA")
@@ -297,7 +297,7 @@ def test_forbidden_projects_and_vanished_tasks():
 
 
 def test_oauth_refresh_token_works_then_expires():
-    with FakeAsana(preset="tiny", seed=1, now=NOW, token_ttl=1) as fake:
+    with FakeAsana(preset="tiny", seed=1, now=NOW, token_ttl=3) as fake:
         bad = requests.post(fake.token_url, data={**fake.oauth, "grant_type": "refresh_token",
                                                   "refresh_token": "wrong"}, timeout=10)
         assert bad.status_code == 400 and bad.json()["error"] == "invalid_grant"
@@ -307,9 +307,9 @@ def test_oauth_refresh_token_works_then_expires():
         response = requests.post(fake.token_url, data={**fake.oauth, "grant_type": "refresh_token"}, timeout=10)
         assert response.status_code == 200
         grant = response.json()
-        assert grant["token_type"] == "bearer" and grant["expires_in"] == 1 and grant["data"]["gid"]
+        assert grant["token_type"] == "bearer" and grant["expires_in"] == 3 and grant["data"]["gid"]
         assert call(fake, "/users/me", token=grant["access_token"]).json()["data"]["gid"] == grant["data"]["gid"]
-        time.sleep(1.1)
+        time.sleep(3.1)
         expired = call(fake, "/users/me", token=grant["access_token"])
         assert expired.status_code == 401 and error_of(expired).startswith("The bearer token has expired.")
         assert call(fake, "/users/me").status_code == 200  # the PAT never expires
