@@ -17,7 +17,7 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 def run(argv: Optional[List[str]] = None) -> int:
-    from tap_asana import config as cfg, discover, state as st, sync
+    from tap_asana import config as cfg, discover, selection, state as st, sync
     from tap_asana.client import AsanaClient, AsanaError, AuthRejected
     from tap_asana.scheduler import StopFlag, Stopped
 
@@ -41,9 +41,9 @@ def run(argv: Optional[List[str]] = None) -> int:
             return 0
         catalog_path = args.catalog or args.properties
         if not catalog_path:
-            raise sync.CatalogError("no catalog given. Make one with --discover, select streams, pass it with --catalog.")
-        catalog = _read_json(catalog_path, "catalog", "Make one with --discover.", sync.CatalogError)
-        selected = sync.select(catalog)
+            raise selection.CatalogError("no catalog given. Make one with --discover, select streams, pass it with --catalog.")
+        catalog = _read_json(catalog_path, "catalog", "Make one with --discover.", selection.CatalogError)
+        selected = selection.select(catalog)
         state = st.validate(_read_json(args.state, "state", "Fix or remove it.", st.StateError)) if args.state else {}
         signals = {signal.SIGTERM: 143, signal.SIGINT: 130}
         received: List[int] = []
@@ -63,7 +63,7 @@ def run(argv: Optional[List[str]] = None) -> int:
             LOGGER.warning("Stopped by a signal; the last STATE written is safe to resume from")
             return received[0] if received else 143
         return 0
-    except (cfg.ConfigError, sync.CatalogError, st.StateError) as exc:
+    except (cfg.ConfigError, selection.CatalogError, st.StateError) as exc:
         LOGGER.critical("%s", exc)
     except AuthRejected as exc:
         LOGGER.critical("Asana rejected the credentials (%s). Check access_token, or the OAuth client_id, "

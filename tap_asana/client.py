@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 
 import backoff
 import requests

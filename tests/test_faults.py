@@ -12,13 +12,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Set, Tuple
+from typing import Dict, List, Tuple
 
 import pytest
 
 from fake_asana import FakeAsana
 from tap_asana import state as st
-from tests.tapkit import ROOT, START_DATE, TapRun, assert_valid_singer, catalog_for, config_for, run_tap
+from tests.tapkit import ROOT, TapRun, assert_valid_singer, catalog_for, config_for, run_tap
 
 SOAK = bool(os.environ.get("TAP_ASANA_SOAK"))
 ALL = catalog_for()

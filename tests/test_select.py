@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tap_asana.streams import Tasks
-from tap_asana.sync import CatalogError, select
+from tap_asana.selection import CatalogError, select
 from tests.tapkit import catalog_for
 
 
