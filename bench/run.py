@@ -10,7 +10,6 @@ and rewrites the table in bench/README.md.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime as dt
 import io
 import json
