@@ -218,7 +218,7 @@ class Run:
     #   "walk":   subtasks (or their stories) are wanted and search is not available, or this is the
     #             first run: every task of every project is listed and every task with subtasks opened,
     #             since a subtask's change does not bump its parent (asana-api.md 2.5);
-    #   "list":   only tasks and their stories: Asana's modified_since on each project.
+    #             With only `tasks` selected the walk is a plain listing with modified_since.
     FAMILY = ("tasks", "subtasks", "stories")
 
     def _search_wanted(self) -> bool:
