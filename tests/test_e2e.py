@@ -228,3 +228,18 @@ def test_a_concurrent_run_emits_exactly_what_a_single_worker_run_emits(fake_asan
     assert single.returncode == 0 and many.returncode == 0, many.stderr
     assert fake_asana.stats()["max_in_flight"] > 1  # the workers really overlapped
     assert content(single) == content(many) and len(content(many)) > 100
+
+
+def test_no_state_comes_before_the_records_it_covers(full_run):
+    run, export, _ = full_run
+    home = {t["gid"]: {p["gid"] for p in t.get("projects") or []} for t in export["tasks"]}
+    done: set = set()
+    checked = 0
+    for message in run.messages:
+        if message["type"] == "STATE" and message["value"].get("progress"):
+            done = {d.split(":")[1] for d in message["value"]["progress"]["done"] if d.startswith("project:")}
+        elif message["type"] == "RECORD" and message["stream"] == "tasks":
+            projects = home[message["record"]["gid"]]
+            assert not (projects and projects <= done), f"task {message['record']['gid']} after its projects' STATE"
+            checked += 1
+    assert checked and done  # partitions were checkpointed, and records were checked against them
