@@ -62,6 +62,9 @@ class Run:
         self.opt_fields: Dict[tuple, str] = {}
         self.incomplete: set = set()  # streams with a listing skipped on 403/404
         self.active: Dict[str, List[float]] = {}
+        # Tasks and subtasks share columns: one field list serves both (and search).
+        self.task_fields = list(TaskSearch.walk_fields) + sorted(
+            {p for n in ("tasks", "subtasks") if n in selected for p in selected[n].paths})
         self.stop = stop
         self.scheduler = Scheduler(config.max_workers, self._partition_done, stop)
         self.version = 0
@@ -250,7 +253,7 @@ class Run:
 
         # Not skipped on resume even if done: its outcome decides how tasks are reached.
         return self._pages(partition, TaskSearch, {"workspace": workspace}, on_records,
-                           fields=self._task_fields(), on_fail=on_fail, search_after=format_asana_time(after))
+                           fields=self.task_fields, on_fail=on_fail, search_after=format_asana_time(after))
 
     def _projects_job(self, workspace: str, mode: str) -> Job:
         partition = f"projects:{workspace}"
@@ -280,13 +283,8 @@ class Run:
             params = {} if walk else {"modified_since": format_asana_time(min(self.since[n] for n in family))}
             jobs.append(self._pages(partition, Tasks, ctx, lambda records: [
                 job for record in records for job in self._on_task(partition, record, "tasks", walk)],
-                fields=self._task_fields(), params=params))
+                fields=self.task_fields, params=params))
         return jobs
-
-    def _task_fields(self) -> List[str]:
-        """Tasks and subtasks share columns: one field list serves both (and search)."""
-        paths = {p for n in ("tasks", "subtasks") if n in self.selected for p in self.selected[n].paths}
-        return list(TaskSearch.walk_fields) + sorted(paths)
 
     def _on_task(self, partition: str, task: Dict[str, Any], name: str, walk: bool,
                  shift: dt.timedelta = dt.timedelta()) -> List[Job]:
@@ -301,7 +299,7 @@ class Run:
         if walk and task.get("num_subtasks"):
             jobs.append(self._pages(partition, Subtasks, {"gid": task["gid"]}, lambda records: [
                 job for r in records for job in self._on_task(partition, r, "subtasks", True)],
-                fields=self._task_fields()))
+                fields=self.task_fields))
         return jobs
 
     # --- reporting --------------------------------------------------------------------------------

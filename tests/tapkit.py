@@ -71,8 +71,12 @@ class TapRun:
         return dict(out)
 
 
-def run_tap(workdir: Path, config: Dict[str, Any], catalog: Dict[str, Any],
-            state: Optional[Dict[str, Any]] = None, timeout: float = 120, args: Iterable[str] = ()) -> TapRun:
+TAP_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def tap_command(workdir: Path, config: Dict[str, Any], catalog: Dict[str, Any],
+                state: Optional[Dict[str, Any]] = None, args: Iterable[str] = ()) -> List[str]:
+    """Write the tap's input files into `workdir`; the command that runs it there."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "config.json").write_text(json.dumps(config))
     (workdir / "catalog.json").write_text(json.dumps(catalog))
@@ -80,8 +84,13 @@ def run_tap(workdir: Path, config: Dict[str, Any], catalog: Dict[str, Any],
     if state is not None:
         (workdir / "state.json").write_text(json.dumps(state))
         cmd += ["--state", "state.json"]
-    result = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return cmd
+
+
+def run_tap(workdir: Path, config: Dict[str, Any], catalog: Dict[str, Any],
+            state: Optional[Dict[str, Any]] = None, timeout: float = 120, args: Iterable[str] = ()) -> TapRun:
+    result = subprocess.run(tap_command(workdir, config, catalog, state, args), cwd=workdir,
+                            capture_output=True, text=True, timeout=timeout, env=TAP_ENV)
     return TapRun(result)
 
 

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -18,7 +17,7 @@ import pytest
 
 from fake_asana import FakeAsana
 from tap_asana import state as st
-from tests.tapkit import ROOT, TapRun, assert_valid_singer, catalog_for, config_for, run_tap
+from tests.tapkit import TAP_ENV, TapRun, tap_command, assert_valid_singer, catalog_for, config_for, run_tap
 
 SOAK = bool(os.environ.get("TAP_ASANA_SOAK"))
 ALL = catalog_for()
@@ -40,15 +39,8 @@ def clean(tmp_path_factory):
 
 
 def start_tap(workdir: Path, config: dict, catalog: dict, state: dict = None) -> subprocess.Popen:
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "config.json").write_text(json.dumps(config))
-    (workdir / "catalog.json").write_text(json.dumps(catalog))
-    cmd = [sys.executable, "-m", "tap_asana", "-c", "config.json", "--catalog", "catalog.json"]
-    if state is not None:
-        (workdir / "state.json").write_text(json.dumps(state))
-        cmd += ["--state", "state.json"]
-    return subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.Popen(tap_command(workdir, config, catalog, state), cwd=workdir, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=TAP_ENV)
 
 
 def run_until(proc: subprocess.Popen, lines: int, sig: int) -> Tuple[List[dict], str, float]:
