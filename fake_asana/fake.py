@@ -49,7 +49,8 @@ class FakeAsana:
         self.search_rpm = PerMinute(lambda: self.options.search_rpm)
         self.in_flight = InFlight(lambda: self.options.max_concurrent)
         secret = hashlib.sha256(f"fake-asana-offsets:{seed}".encode()).digest()
-        pager = Pager(OffsetCodec(secret, lambda: self.options.offset_ttl), lambda: self.options.max_unpaginated)
+        pager = Pager(OffsetCodec(secret, lambda: self.options.offset_ttl), lambda: self.options.max_unpaginated,
+                      expire_every=lambda: self.options.expire_offset_every)
         self.api = Api(self.store, pager, self.restrictions)
         self.mutator = Mutator(self.store, self.restrictions)
         self.control = Control(self.store, self.restrictions, self.mutator, self.meter, self.config)

@@ -27,6 +27,7 @@ class Options:
     fault_drop: float = _opt(0.0, "fraction of API requests whose connection is closed unanswered")
     fault_oauth: bool = _opt(False, "let faults hit the OAuth token endpoint too")
     offset_ttl: float = _opt(900.0, "lifetime of a pagination offset (s); Asana: 900")
+    expire_offset_every: int = _opt(0, "answer every Nth request carrying an offset 400 expired, once per listing; 0 = off")
     token_ttl: float = _opt(3600.0, "lifetime of an OAuth access token (s); Asana: 3600")
     free_workspaces: bool = _opt(False, "treat every workspace as free (402 on premium endpoints)")
     forbidden_projects: int = _opt(0, "the first N non-archived projects answer 403 on tasks and sections")
@@ -44,6 +45,8 @@ class Options:
             raise ValueError("fault rates must each lie in 0..1 and sum to at most 1")
         if self.offset_ttl <= 0 or self.token_ttl <= 0:
             raise ValueError("offset_ttl and token_ttl must be positive")
+        if self.expire_offset_every < 0:
+            raise ValueError("expire_offset_every must be 0 or positive")
 
     def as_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import urlencode
@@ -73,8 +74,26 @@ def parse_limit(raw: Optional[str], default: Optional[int] = None) -> Optional[i
 class Pager:
     """Cuts a gid-ordered result list into Asana pages."""
 
-    def __init__(self, codec: OffsetCodec, max_unpaginated: Callable[[], int]) -> None:
+    def __init__(self, codec: OffsetCodec, max_unpaginated: Callable[[], int],
+                 expire_every: Callable[[], int] = lambda: 0) -> None:
         self.codec, self.max_unpaginated = codec, max_unpaginated
+        # A fault a test can count on, where a short lifetime expires offsets only when the
+        # client happens to be slow: every Nth offset read is taken as expired, at most once
+        # per listing, so a client that starts the listing over does get through.
+        self._expire_every, self._reads, self._expired = expire_every, 0, set()
+        self._lock = threading.Lock()
+
+    def _expire_now(self, listing: str, query: List[Tuple[str, str]]) -> bool:
+        every = self._expire_every()
+        if not every:
+            return False
+        key = (listing, tuple(sorted((k, v) for k, v in query if k != "offset")))
+        with self._lock:
+            self._reads += 1
+            if self._reads % every or key in self._expired:
+                return False
+            self._expired.add(key)
+            return True
 
     def page(self, records: Sequence[Dict[str, Any]], listing: str, query: List[Tuple[str, str]],
              params: Dict[str, str], base_url: str) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
@@ -83,6 +102,8 @@ class Pager:
         offset = params.get("offset")
         if offset:
             last = self.codec.read(offset, listing)
+            if self._expire_now(listing, query):
+                raise ApiError(400, errors.OFFSET_EXPIRED)
             records = [r for r in records if r["gid"] > last]
         if limit is None:
             if len(records) > self.max_unpaginated():

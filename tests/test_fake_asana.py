@@ -167,6 +167,19 @@ def test_offsets_expire_and_forged_offsets_are_rejected():
         assert forged.status_code == 400 and error_of(forged) == "offset: Not a valid offset"
 
 
+def test_expire_offset_every_n_expires_every_nth_offset_read_once_per_listing():
+    with FakeAsana(preset="tiny", seed=1, now=NOW, expire_offset_every=3) as fake:
+        workspace = org_of(fake.export())
+        tags = ok(fake, "/tags", workspace=workspace, limit=1)["next_page"]["offset"]
+        users = ok(fake, "/users", workspace=workspace, limit=1)["next_page"]["offset"]
+        codes = [call(fake, "/tags", workspace=workspace, limit=1, offset=tags).status_code for _ in range(4)]
+        assert codes == [200, 200, 400, 200]  # the third read expired
+        codes = [call(fake, "/tags", workspace=workspace, limit=1, offset=tags).status_code for _ in range(3)]
+        assert codes == [200, 200, 200]  # the sixth would, but this listing had its expiry
+        codes = [call(fake, "/users", workspace=workspace, limit=1, offset=users).status_code for _ in range(2)]
+        assert codes == [200, 400]  # the ninth read, another listing
+
+
 def test_too_large_without_limit():
     with FakeAsana(preset="tiny", seed=1, now=NOW, max_unpaginated=3) as fake:
         project = busiest_project(fake.export())

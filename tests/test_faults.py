@@ -115,7 +115,7 @@ def test_signals_stop_quickly_with_a_resumable_state(clean, tmp_path, sig, code)
 
 
 CHAOS = dict(fault_500=0.03, fault_503=0.02, fault_429=0.03, fault_truncate=0.02, fault_drop=0.02,
-             fault_slow=0.03, slow_seconds=3, offset_ttl=0.5)
+             fault_slow=0.03, slow_seconds=3, expire_offset_every=1)
 if SOAK:  # `make soak`: twice the fault rates
     CHAOS.update({k: v * 2 for k, v in CHAOS.items() if k.startswith("fault_")})
 
