@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import errors
 from .errors import ApiError, bad_param, not_found
+from .events import EventLog
 from .options import Options
 from .paging import Pager, parse_limit
 from .render import FieldTree, Renderer, parse_opt_fields
@@ -59,6 +60,7 @@ ROUTES: Tuple[Tuple[str, str], ...] = (
     ("/custom_fields/{gid}", "custom_field"),
     ("/user_task_lists/{gid}", "user_task_list"),
     ("/user_task_lists/{gid}/tasks", "user_task_list_tasks"),
+    ("/events", "events"),
 )
 SEARCH_ROUTE = "GET /workspaces/{gid}/tasks/search"
 MULTI_WORKSPACE = "This request accesses data in multiple workspaces. Please specify a workspace or team."
@@ -113,8 +115,8 @@ class Restrictions:
 
 
 class Api:
-    def __init__(self, store: Store, pager: Pager, restrictions: Restrictions) -> None:
-        self.store, self.pager, self.limits = store, pager, restrictions
+    def __init__(self, store: Store, pager: Pager, restrictions: Restrictions, event_log: EventLog) -> None:
+        self.store, self.pager, self.limits, self.event_log = store, pager, restrictions, event_log
         self.render = Renderer(store)
         self._routes = [(re.compile("^" + t.replace("{gid}", "([^/]+)") + "/?$"), f"GET {t}", getattr(self, h))
                         for t, h in ROUTES]
@@ -486,3 +488,19 @@ class Api:
             text = params["text"].lower()
             tasks = [t for t in tasks if text in t["name"].lower() or text in t["notes"].lower()]
         return tasks
+
+    # --- events ----------------------------------------------------------------------------------
+    def events(self, request: ApiRequest) -> Body:
+        """A task's or a project's event stream (asana-api.md 2.14): 412 with a fresh token
+        when `sync` is absent or stale, else the events since the token."""
+        gid = self._required(request, "resource")
+        if not gid.isdigit():
+            raise bad_param("resource", "Not a Long")
+        record = self.store.get(gid)
+        if record is None or record["resource_type"] not in ("task", "project"):
+            raise not_found("resource", gid)
+        if record["resource_type"] == "project" and gid in self.limits.forbidden_projects:
+            raise ApiError(403, FORBIDDEN)
+        if gid in self.limits.vanished_tasks:
+            raise not_found("resource", gid)
+        return self.event_log.serve(gid, request.params.get("sync"))

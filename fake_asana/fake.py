@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import threading
 from typing import Any, Dict, List, Optional, Union
 
@@ -12,6 +13,7 @@ from .api import Api, Restrictions
 from .auth import Auth
 from .control import Control, export
 from .data import SIZE_NAMES, generate, sizes_for
+from .events import EventLog, SyncCodec
 from .limits import FaultPlan, InFlight, PerMinute
 from .mutate import Mutator
 from .options import OPTION_NAMES, Options
@@ -51,8 +53,12 @@ class FakeAsana:
         secret = hashlib.sha256(f"fake-asana-offsets:{seed}".encode()).digest()
         pager = Pager(OffsetCodec(secret, lambda: self.options.offset_ttl), lambda: self.options.max_unpaginated,
                       expire_every=lambda: self.options.expire_offset_every)
-        self.api = Api(self.store, pager, self.restrictions)
-        self.mutator = Mutator(self.store, self.restrictions)
+        # Salted per server: a sync token is a place in this server's event log, which a
+        # restarted server (same seed or not) does not have, so it must get the 412.
+        sync_secret = hashlib.sha256(f"fake-asana-sync:{seed}:".encode() + os.urandom(16)).digest()
+        self.events = EventLog(self.store, SyncCodec(sync_secret, lambda: self.options.sync_ttl))
+        self.api = Api(self.store, pager, self.restrictions, self.events)
+        self.mutator = Mutator(self.store, self.restrictions, self.events)
         self.control = Control(self.store, self.restrictions, self.mutator, self.meter, self.config)
         self._stopping = threading.Event()
         self._server: Optional[Server] = None

@@ -2,7 +2,9 @@
 (asana-api.md 2.5): a new story bumps its task; a change to a subtask, or a new subtask,
 does not bump the parent. Times are the wall clock (ms, Z), each strictly later than
 the changed object's previous one. Which objects change is drawn from the seed and
-the mutation's sequence number, so two servers with the same seed change the same ones."""
+the mutation's sequence number, so two servers with the same seed change the same ones.
+Each change is also logged as an Asana event as it is applied (see events.py), so a
+mutation scheduled with `after_requests` shows up in /events only once it happens."""
 from __future__ import annotations
 
 import random
@@ -11,17 +13,18 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .api import Restrictions
 from .builder import Builder
+from .events import EventLog
 from .store import Rel, Store
-from .timefmt import fmt_datetime
+from .timefmt import fmt_datetime, parse_ms
 
 Record = Dict[str, Any]
 OPS = ("modify_tasks", "add_stories", "add_subtasks", "add_tasks", "delete_tasks", "rename_tag",
-       "archive_project", "add_project")
+       "archive_project", "add_project", "expire_sync_tokens")
 
 
 class Mutator:
-    def __init__(self, store: Store, restrictions: Restrictions) -> None:
-        self.store, self.limits = store, restrictions
+    def __init__(self, store: Store, restrictions: Restrictions, events: EventLog) -> None:
+        self.store, self.limits, self.events = store, restrictions, events
         self._seq = 0
 
     def apply(self, op: str, **kwargs: Any) -> Dict[str, Any]:
@@ -67,7 +70,10 @@ class Mutator:
         chosen = self._pick(rng, self._below(top) if subtasks else top, count, gids, "task")
         for task in chosen:
             task["name"] = re.sub(r" \(edit \d+\)$", "", task["name"]) + f" (edit {self._seq})"
-            task["modified_at"] = self.store.stamp(task["modified_at"])
+            at = self.store.stamp_ms(task["modified_at"])
+            task["modified_at"] = fmt_datetime(at)
+            self.events.log(task, "changed", at, self.events.reach_of_task(task),
+                            change=EventLog.changed("name", task["name"]))
         return {"gids": [t["gid"] for t in chosen],
                 "tasks": [{"gid": t["gid"], "name": t["name"], "modified_at": t["modified_at"],
                            "parent": t["parent"].gid if t["parent"] else None} for t in chosen]}
@@ -84,6 +90,7 @@ class Mutator:
             at = self.store.stamp_ms(task["modified_at"])
             story = b.comment(task, at, author=self.store.me, text=f"Comment added by mutation {self._seq}.")
             task["modified_at"] = fmt_datetime(at)  # a new story bumps its task
+            self.events.log(story, "added", at, self.events.reach_of_task(task), parent=task)
             stories.append({"gid": story["gid"], "task": task["gid"], "created_at": story["created_at"],
                             "task_modified_at": task["modified_at"]})
         return {"gids": [s["gid"] for s in stories], "task_gids": list(dict.fromkeys(s["task"] for s in stories)),
@@ -97,6 +104,7 @@ class Mutator:
         for parent in parents:
             at = self.store.stamp_ms()
             child = b.task(parent["workspace"].gid, at, at, parent=parent["gid"])  # parent not bumped
+            self.events.log(child, "added", at, self.events.reach_of_task(child), parent=parent)
             created.append({"gid": child["gid"], "parent": parent["gid"], "modified_at": child["modified_at"],
                             "parent_num_subtasks": parent["num_subtasks"]})
         return {"gids": [c["gid"] for c in created], "tasks": created}
@@ -114,6 +122,7 @@ class Mutator:
             at = self.store.stamp_ms()
             task = b.task(home["workspace"].gid, at, at)
             b.home(task, home["gid"])
+            self.events.log(task, "added", at, self.events.reach_of_task(task), parent=home)
             created.append({"gid": task["gid"], "project": home["gid"], "modified_at": task["modified_at"]})
         return {"gids": [c["gid"] for c in created], "tasks": created}
 
@@ -125,10 +134,14 @@ class Mutator:
         for root in roots:
             if root["gid"] not in self.store.records:
                 continue  # already gone with an ancestor picked earlier
+            doomed = [root] + self._below([root])
+            reaches = [self.events.reach_of_task(t) for t in doomed]  # while the ancestors still exist
+            at = self.store.stamp_ms()
             if root["parent"] and root["parent"].gid in self.store.records:
                 self.store.unlink(Rel.TASK_SUBTASKS, root["parent"].gid, root["gid"])
                 self.store.records[root["parent"].gid]["num_subtasks"] -= 1
-            for task in [root] + self._below([root]):
+            for task, reach in zip(doomed, reaches):
+                self.events.log(task, "deleted", at, reach)
                 self._erase(task)
                 deleted.append(task["gid"])
         return {"gids": deleted, "roots": [r["gid"] for r in roots]}
@@ -160,6 +173,8 @@ class Mutator:
         for project in projects:
             project["archived"] = True
             project["modified_at"] = self.store.stamp(project["modified_at"])
+            self.events.log(project, "changed", parse_ms(project["modified_at"]), {project["gid"]},
+                            change=EventLog.changed("archived", True))
         return {"gids": [p["gid"] for p in projects],
                 "modified_at": {p["gid"]: p["modified_at"] for p in projects}}
 
@@ -173,9 +188,16 @@ class Mutator:
         project = b.project(space["gid"], rng.choice(teams) if teams else None, at, at,
                             rng.sample(fields, min(2, len(fields))), sections,
                             name=f"New project {self._seq}")
+        self.events.log(project, "added", at, {project["gid"]}, parent=space)
         task_gids = []
         for _ in range(tasks):
             task = b.task(space["gid"], at, at)
             b.home(task, project["gid"])
+            self.events.log(task, "added", at, self.events.reach_of_task(task), parent=project)
             task_gids.append(task["gid"])
         return {"gids": [project["gid"]], "modified_at": project["modified_at"], "task_gids": task_gids}
+
+    def expire_sync_tokens(self, rng: random.Random, b: Builder) -> Dict[str, Any]:
+        """Every /events sync token issued so far answers 412 from now on: the "may expire
+        sooner, depending on load" of asana-api.md 2.14, on cue."""
+        return {"gids": [], "epoch": self.events.expire_tokens()}

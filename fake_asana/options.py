@@ -29,6 +29,7 @@ class Options:
     offset_ttl: float = _opt(900.0, "lifetime of a pagination offset (s); Asana: 900")
     expire_offset_every: int = _opt(0, "answer every Nth request carrying an offset 400 expired, once per listing; 0 = off")
     token_ttl: float = _opt(3600.0, "lifetime of an OAuth access token (s); Asana: 3600")
+    sync_ttl: float = _opt(86400.0, "lifetime of an /events sync token (s); Asana: 86400")
     free_workspaces: bool = _opt(False, "treat every workspace as free (402 on premium endpoints)")
     forbidden_projects: int = _opt(0, "the first N non-archived projects answer 403 on tasks and sections")
     vanished_tasks: int = _opt(0, "N listed tasks answer 404 on their stories, subtasks and record")
@@ -43,8 +44,8 @@ class Options:
                  self.fault_drop]
         if any(r < 0 or r > 1 for r in rates) or sum(rates) > 1:
             raise ValueError("fault rates must each lie in 0..1 and sum to at most 1")
-        if self.offset_ttl <= 0 or self.token_ttl <= 0:
-            raise ValueError("offset_ttl and token_ttl must be positive")
+        if self.offset_ttl <= 0 or self.token_ttl <= 0 or self.sync_ttl <= 0:
+            raise ValueError("offset_ttl, token_ttl and sync_ttl must be positive")
         if self.expire_offset_every < 0:
             raise ValueError("expire_offset_every must be 0 or positive")
 

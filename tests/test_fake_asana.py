@@ -1,5 +1,5 @@
 """The fake Asana itself, over real HTTP: envelope, shapes, pagination, filters, the
-modified_at rules, auth, limits, faults, mutations, determinism and the CLI."""
+modified_at rules, auth, limits, faults, the Events API, mutations, determinism and the CLI."""
 from __future__ import annotations
 
 import json
@@ -398,6 +398,179 @@ def test_slow_fault_times_out_the_client_and_stop_is_prompt():
     fake.stop()
     assert time.monotonic() - started < 3
     assert fake.stats()["faults"]["slow"] == 1
+
+
+# --- the Events API -------------------------------------------------------------------------------
+SYNC_INVALID = ("Sync token invalid or too old. If you are attempting to keep resources in sync, you must fetch "
+                "the full dataset for this query now and use the new sync token for the next sync.")
+
+
+def events(fake: FakeAsana, resource: str, sync: Optional[str] = None) -> requests.Response:
+    return call(fake, "/events", resource=resource, **({"sync": sync} if sync is not None else {}))
+
+
+def fresh_sync(response: requests.Response) -> str:
+    """The token of a 412, after checking the 412 is Asana's."""
+    assert response.status_code == 412, response.text
+    body = response.json()
+    assert set(body) == {"errors", "sync"} and body["errors"] == [{"message": SYNC_INVALID}]
+    assert isinstance(body["sync"], str) and body["sync"]
+    return body["sync"]
+
+
+def new_events(fake: FakeAsana, resource: str, sync: str) -> Dict[str, Any]:
+    response = events(fake, resource, sync)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"data", "sync", "has_more"}  # no next_page: the token is the cursor
+    return body
+
+
+def mutations(fake: FakeAsana, served: int) -> Dict[str, Any]:
+    """/_control/mutations once `served` API requests have finished (the server counts a
+    request, and applies what was waiting for it, just after the client has its answer)."""
+    deadline = time.monotonic() + 5
+    while True:
+        state = requests.get(fake.url + "/_control/mutations", timeout=10).json()
+        if state["served"] >= served or time.monotonic() > deadline:
+            return state
+        time.sleep(0.01)
+
+
+def chain_of(data, depth: int) -> List[Dict[str, Any]]:
+    """A task `depth` levels below a top-level task, then its ancestors up to that task."""
+    tasks = {t["gid"]: t for t in data["tasks"]}
+
+    def up(task: Dict[str, Any]) -> List[Dict[str, Any]]:
+        return [task] + (up(tasks[task["parent"]["gid"]]) if task["parent"] else [])
+    return next(c for c in map(up, data["tasks"]) if len(c) == depth + 1 and c[-1]["projects"])
+
+
+def test_events_first_call_is_412_and_a_quiet_stream_is_empty(fake, data):
+    project = busiest_project(data)
+    token = fresh_sync(events(fake, project))
+    for _ in range(2):  # the same token twice: the same answer
+        body = new_events(fake, project, token)
+        assert body["data"] == [] and body["has_more"] is False and body["sync"]
+    assert fake.stats()["by_route"]["GET /events"]["412"] >= 1
+
+
+def test_events_bubble_up_from_a_deep_subtask_to_its_tasks_and_project_only():
+    with FakeAsana(preset="tiny", seed=3, now=NOW) as fake:
+        data = fake.export()
+        deep, *ancestors = chain_of(data, 3)
+        top = ancestors[-1]
+        home = top["projects"][0]["gid"]
+        other = next(p["gid"] for p in data["projects"] if p["gid"] not in {q["gid"] for q in top["projects"]})
+        bystander = next(t["gid"] for t in data["tasks"] if not t["parent"] and t["gid"] != top["gid"])
+        watched = [home, other, bystander, deep["gid"]] + [a["gid"] for a in ancestors]
+        tokens = {gid: fresh_sync(events(fake, gid)) for gid in watched}
+        changed = fake.mutate("modify_tasks", gids=[deep["gid"]])["tasks"][0]
+        me = next(u for u in data["users"] if u["gid"] == data["meta"]["me"])
+        want = {"user": {"gid": me["gid"], "resource_type": "user", "name": me["name"]},
+                "resource": {"gid": deep["gid"], "resource_type": "task", "name": changed["name"]},
+                "type": "task", "action": "changed", "parent": None, "created_at": changed["modified_at"],
+                "change": {"field": "name", "action": "changed", "new_value": changed["name"]}}
+        for gid in [home, deep["gid"]] + [a["gid"] for a in ancestors]:
+            assert new_events(fake, gid, tokens[gid])["data"] == [want], gid
+        for gid in (other, bystander):
+            assert new_events(fake, gid, tokens[gid])["data"] == [], gid
+
+
+def test_events_new_story_is_added_with_its_task_as_parent_once_applied():
+    with FakeAsana(preset="tiny", seed=3, now=NOW) as fake:
+        data = fake.export()
+        task, parent, top = chain_of(data, 2)
+        project = top["projects"][0]["gid"]
+        token = fresh_sync(events(fake, project))
+        mutations(fake, served=1)
+        assert fake.mutate("add_stories", gids=[task["gid"]], after_requests=1)["scheduled"] is True
+        assert new_events(fake, project, token)["data"] == []  # the mutation waits for this request
+        story = mutations(fake, served=2)["applied"][0]["stories"][0]
+        first, again = new_events(fake, project, token), new_events(fake, project, token)
+        assert first["data"] == again["data"] and len(first["data"]) == 1  # the same token, the same events
+        event = first["data"][0]
+        assert event["action"] == "added" and event["type"] == "story" and "change" not in event
+        assert event["resource"]["gid"] == story["gid"] and event["resource"]["resource_type"] == "story"
+        assert event["parent"] == {"gid": task["gid"], "resource_type": "task", "name": task["name"]}
+        assert event["created_at"] == story["created_at"]
+        assert new_events(fake, project, first["sync"])["data"] == []  # delivered once
+
+
+def test_events_more_than_100_come_in_pages_without_repeats():
+    with FakeAsana(preset="tiny", seed=2, now=NOW) as fake:
+        data = fake.export()
+        project, other = busiest_project(data), next(p["gid"] for p in data["projects"]
+                                                       if p["gid"] != busiest_project(data))
+        token = fresh_sync(events(fake, project))
+        added = fake.mutate("add_tasks", count=60, project=project)["gids"]
+        fake.mutate("add_tasks", count=20, project=other)  # interleaved, in another stream
+        added += fake.mutate("add_tasks", count=70, project=project)["gids"]
+        first = new_events(fake, project, token)
+        assert len(first["data"]) == 100 and first["has_more"] is True
+        second = new_events(fake, project, first["sync"])
+        assert len(second["data"]) == 30 and second["has_more"] is False
+        seen = [e["resource"]["gid"] for e in first["data"] + second["data"]]
+        assert seen == added  # oldest first, nothing repeated, nothing skipped
+        assert all(e["action"] == "added" and e["parent"]["gid"] == project for e in first["data"])
+        assert new_events(fake, project, second["sync"])["data"] == []
+
+
+def test_events_deletions_and_archiving():
+    with FakeAsana(preset="tiny", seed=3, now=NOW) as fake:
+        data = fake.export()
+        _, _, top = chain_of(data, 2)
+        project = top["projects"][0]["gid"]
+        token = fresh_sync(events(fake, project))
+        deleted = fake.mutate("delete_tasks", gids=[top["gid"]])["gids"]
+        fake.mutate("archive_project", gids=[project])
+        got = new_events(fake, project, token)["data"]
+        assert [(e["resource"]["gid"], e["action"]) for e in got[:-1]] == [(g, "deleted") for g in deleted]
+        assert len(deleted) >= 3 and got[0]["resource"]["name"] == top["name"]  # named as it was
+        assert got[-1]["resource"]["gid"] == project and got[-1]["change"] == {
+            "field": "archived", "action": "changed", "new_value": True}
+
+
+def test_events_stale_forged_and_foreign_tokens_get_412_with_a_fresh_token():
+    with FakeAsana(preset="tiny", seed=1, now=NOW) as fake:
+        data = fake.export()
+        project, other = data["projects"][0]["gid"], data["projects"][1]["gid"]
+        token = fresh_sync(events(fake, project))
+        assert new_events(fake, project, token)["data"] == []
+        payload, signature = token.split(".")
+        for forged in (payload + "." + signature[:-4] + "AAAA", "de4774f6915eae04714ca93bb2f5ee81", token[:-1]):
+            fresh_sync(events(fake, project, forged))
+        fresh_sync(events(fake, other, token))  # another resource's token
+        fake.mutate("expire_sync_tokens")
+        renewed = fresh_sync(events(fake, project, token))
+        assert renewed != token
+        fake.mutate("add_tasks", count=1, project=project)  # logged after the fresh token: delivered
+        assert len(new_events(fake, project, renewed)["data"]) == 1
+
+
+def test_events_sync_ttl_expires_tokens():
+    with pytest.raises(ValueError):
+        FakeAsana(preset="tiny", seed=1, now=NOW, sync_ttl=0)
+    with FakeAsana(preset="tiny", seed=1, now=NOW, sync_ttl=0.5) as fake:
+        project = busiest_project(fake.export())
+        token = fresh_sync(events(fake, project))
+        assert new_events(fake, project, token)["has_more"] is False
+        time.sleep(0.7)
+        fresh_sync(events(fake, project, token))
+        assert fake.config()["options"]["sync_ttl"] == 0.5
+
+
+def test_events_bad_resources():
+    with FakeAsana(preset="tiny", seed=4, now=NOW, forbidden_projects=1) as fake:
+        data = fake.export()
+        missing = call(fake, "/events")
+        assert missing.status_code == 400 and error_of(missing) == "resource: Missing input"
+        unknown = events(fake, "1234567890123456")
+        assert unknown.status_code == 404 and error_of(unknown) == "resource: Not a recognized ID: 1234567890123456"
+        assert events(fake, data["tags"][0]["gid"]).status_code == 404  # neither a task nor a project
+        forbidden, = data["meta"]["forbidden_projects"]
+        refused = events(fake, forbidden)
+        assert refused.status_code == 403 and error_of(refused) == "Forbidden"
 
 
 # --- mutations, control, determinism --------------------------------------------------------------------
