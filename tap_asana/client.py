@@ -57,6 +57,15 @@ class OffsetExpired(AsanaError):
     """Asana's pagination tokens expire (about 15 minutes, asana-api.md 1.2)."""
 
 
+class SyncExpired(AsanaError):
+    """412 from the Events API: the sync token is missing, too old or invalid; the body
+    carries a fresh one (asana-api.md 2.14)."""
+
+    def __init__(self, message: str, status: Optional[int] = None, path: str = ""):
+        super().__init__(message, status, path)
+        self.sync: Optional[str] = None
+
+
 class SearchStuck(Skip):
     """More tied records than a search page holds: search cannot page past them."""
 
@@ -79,6 +88,8 @@ def classify(status: int, message: str, path: str) -> AsanaError:
         return OffsetExpired(message, status, path)
     if status in (402, 403, 404):
         return Skip(message, status, path)
+    if status == 412:
+        return SyncExpired(message, status, path)
     if status == 401:
         return AuthRejected(message, status, path)
     return Fatal(f"Asana answered {status} on {path}: {message}", status, path)
@@ -229,6 +240,8 @@ class AsanaClient:
         message = _error_message(decoded) or resp.reason or ""
         error = classify(resp.status_code, message, path)
         error.token = token
+        if isinstance(error, SyncExpired) and isinstance(decoded, dict) and isinstance(decoded.get("sync"), str):
+            error.sync = decoded["sync"]
         if isinstance(error, RateLimited):
             wait = _retry_after(resp.headers.get("Retry-After"))
             if wait is None:
@@ -254,6 +267,9 @@ class AsanaClient:
 
     def search(self, path: str, params: Mapping[str, Any], cursor_field: str, after: str) -> "SearchListing":
         return SearchListing(self, path, dict(params), cursor_field, after)
+
+    def events(self, resource: str, sync: Optional[str]) -> "EventListing":
+        return EventListing(self, resource, sync)
 
     def paginate(self, pages: "Listing | SearchListing") -> Iterator[Dict[str, Any]]:
         while not pages.done:
@@ -327,6 +343,33 @@ class SearchListing:
             last = parse_asana_time(page[-1][self.cursor_field]) - dt.timedelta(milliseconds=1)
             self.after = format_asana_time(last)
         return fresh
+
+
+class EventListing:
+    """A resource's events since a sync token, 100 a call while ``has_more``. Without a
+    token, or with one Asana no longer honours, the 412 hands over a fresh token and
+    ``expired`` is set: the caller must read the resource in full. ``sync`` is the token
+    for the next run once ``done``. Same interface as Listing."""
+
+    def __init__(self, client: AsanaClient, resource: str, sync: Optional[str]):
+        self.client, self.resource, self.sync = client, resource, sync
+        self.expired = False
+        self.done = False
+
+    def fetch_next(self) -> List[Dict[str, Any]]:
+        params = {"resource": self.resource, **({"sync": self.sync} if self.sync else {})}
+        try:
+            body = self.client.get("/events", params)
+        except SyncExpired as exc:
+            if not exc.sync:
+                raise Fatal(f"Asana answered 412 on /events without a new sync token: {exc}", 412, "/events")
+            self.sync, self.expired, self.done = exc.sync, True, True
+            return []
+        if not isinstance(body.get("sync"), str) or not isinstance(body["data"], list):
+            raise Fatal("Asana answered /events without a sync token or a list of events", 200, "/events")
+        self.sync = body["sync"]
+        self.done = not body.get("has_more")
+        return body["data"]
 
 
 def route_of(path: str) -> str:

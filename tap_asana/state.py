@@ -2,7 +2,9 @@
 
     {"bookmarks": {stream: {replication_key: "2025-01-01T00:00:00.000Z"}},
      "currently_syncing": stream | null,
-     "progress": {"started_at": ..., "streams": [...], "done": [partition, ...]}}  # while a run is unfinished
+     "sync_tokens": {project_gid: {"sync": token, "since": run start, "read_in_full": run start}},
+     "progress": {"started_at": ..., "streams": [...], "done": [partition, ...],
+                  "sync_tokens": {...}}}  # while a run is unfinished
 
 Bookmarks are inclusive and move only when a whole run has finished, to the time
 that run started (on Asana's clock): a change made anywhere while a run goes on
@@ -10,6 +12,12 @@ has a later ``modified_at`` and is read again by the next run. ``progress`` lets
 an interrupted run resume: partitions listed there are finished and are not read
 again; the resumed run keeps the interrupted run's start time. Offsets are never
 stored: Asana's expire.
+
+A sync token is taken before a project's tasks are read, so the events after it cover
+every change the run might have missed. It is usable only by a run whose task-family
+bookmarks are no older than the run that took it (``since``): a stream left out of that
+run has changes the token does not cover. Asana delivers events at most once, so a project
+is also read in full again once its last full read (``read_in_full``) is a day old.
 """
 from __future__ import annotations
 
@@ -41,6 +49,7 @@ def validate(state: Any) -> Dict[str, Any]:
                 parse_datetime(value)
             except ValueError:
                 raise StateError(f"bookmark {stream}.{key} is not an ISO 8601 date-time: {value!r}.") from None
+    _validate_tokens(state.get("sync_tokens", {}), "state.sync_tokens")
     progress = state.get("progress")
     if progress is not None:
         if not isinstance(progress, dict) or not isinstance(progress.get("done", []), list) \
@@ -50,9 +59,25 @@ def validate(state: Any) -> Dict[str, Any]:
             parse_datetime(progress["started_at"])
         except ValueError:
             raise StateError(f"state.progress.started_at is not a date-time: {progress['started_at']!r}.") from None
+        _validate_tokens(progress.get("sync_tokens", {}), "state.progress.sync_tokens")
     if state.get("currently_syncing") is not None and not isinstance(state["currently_syncing"], str):
         raise StateError("state.currently_syncing must be a stream name or null.")
     return copy.deepcopy(state)
+
+
+def _validate_tokens(tokens: Any, where: str) -> None:
+    shape = (f'{where} must be an object of project gid -> '
+             f'{{"sync": "...", "since": "<date-time>", "read_in_full": "<date-time>"}}.')
+    if not isinstance(tokens, dict):
+        raise StateError(shape)
+    for entry in tokens.values():
+        if not isinstance(entry, dict) or not isinstance(entry.get("sync"), str) \
+                or not isinstance(entry.get("since"), str) or not isinstance(entry.get("read_in_full"), str):
+            raise StateError(shape)
+        try:
+            parse_datetime(entry["since"]), parse_datetime(entry["read_in_full"])
+        except ValueError:
+            raise StateError(shape) from None
 
 
 def bookmark(state: Mapping[str, Any], stream: str, key: str) -> Optional[dt.datetime]:
@@ -88,12 +113,43 @@ def mark_done(state: Mapping[str, Any], partition: str, currently_syncing: Optio
     return new
 
 
-def finish_run(state: Mapping[str, Any], bookmarks: Iterable[tuple]) -> Dict[str, Any]:
-    """Close a finished run: each (stream, key) bookmark moves to the run's start."""
+def sync_token(state: Mapping[str, Any], project: str, since: Iterable[dt.datetime],
+               full_read_every: dt.timedelta) -> Optional[str]:
+    """The project's sync token, if it covers every change after each of `since` and the
+    project's last full read is less than `full_read_every` before this run's start."""
+    entry = state.get("sync_tokens", {}).get(project)
+    if not entry:
+        return None
+    started = parse_datetime(run_started_at(state))
+    if started - parse_datetime(entry["read_in_full"]) >= full_read_every:
+        return None
+    taken_for = parse_datetime(entry["since"])
+    return entry["sync"] if all(s >= taken_for for s in since) else None
+
+
+def keep_sync_token(state: Mapping[str, Any], project: str, token: str, read_in_full: bool) -> Dict[str, Any]:
+    """Hold a project's next sync token until the run finishes; `read_in_full` says whether
+    this run read the whole project (else the last full read is carried over)."""
+    new = copy.deepcopy(dict(state))
+    progress = new["progress"]
+    started = progress["started_at"]
+    last_full = started if read_in_full else new.get("sync_tokens", {}).get(project, {}).get("read_in_full", started)
+    progress.setdefault("sync_tokens", {})[project] = {"sync": token, "since": started, "read_in_full": last_full}
+    return new
+
+
+def finish_run(state: Mapping[str, Any], bookmarks: Iterable[tuple], tokens_read: bool = False) -> Dict[str, Any]:
+    """Close a finished run: each (stream, key) bookmark moves to the run's start. If the
+    run read projects' tasks (`tokens_read`), the sync tokens it took replace the old ones:
+    a project no longer read that way (premium, archived, gone) drops out of the state."""
     new = copy.deepcopy(dict(state))
     started_at = run_started_at(new)
     for stream, key in bookmarks:
         new["bookmarks"].setdefault(stream, {})[key] = started_at
+    if tokens_read:
+        new["sync_tokens"] = new["progress"].get("sync_tokens", {})
+        if not new["sync_tokens"]:
+            del new["sync_tokens"]
     new.pop("progress", None)
     new["currently_syncing"] = None
     return new

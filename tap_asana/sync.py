@@ -18,14 +18,19 @@ from tap_asana.client import AsanaClient, Fatal, Skip, format_asana_time, parse_
 from tap_asana.config import Config
 from tap_asana.scheduler import Job, Scheduler, StopFlag, Stopped
 from tap_asana.selection import Selection
-from tap_asana.streams import (INCREMENTAL, STREAMS, PortfolioItems, Portfolios, Projects, Sections, Stories,
-                               Subtasks, TaskSearch, Tags, Tasks, TeamMembers, Teams, Users, Workspaces)
+from tap_asana.streams import (INCREMENTAL, STREAMS, PortfolioItems, Portfolios, ProjectEvents, Projects, Sections,
+                               Stories, Subtasks, TaskById, TaskSearch, Tags, Tasks, TeamMembers, Teams, Users,
+                               Workspaces)
 
 LOGGER = logging.getLogger("tap_asana")
 
-#: Asana's search index lags writes by 10-60 s, more during incidents (asana-api.md 2.6):
-#: subtasks found by search are looked for this far before their bookmark.
+#: Asana's search index lags writes by 10-60 s, more during incidents (asana-api.md 2.6), and
+#: events arrive within about a minute (2.14): what search or events name is looked for
+#: this far before its bookmark.
 SEARCH_LOOKBACK = dt.timedelta(minutes=5)
+#: Asana delivers events at most once (asana-api.md 2.14): a project read through its events is
+#: read in full again once a day, whatever its sync token says.
+EVENTS_FULL_READ_EVERY = dt.timedelta(hours=24)
 #: The start of a run is taken a little before Asana's clock read at the first answer.
 CLOCK_MARGIN = dt.timedelta(seconds=1)
 
@@ -65,6 +70,9 @@ class Run:
         # Tasks and subtasks share columns: one field list serves both (and search).
         self.task_fields = list(TaskSearch.walk_fields) + sorted(
             {p for n in ("tasks", "subtasks") if n in selected for p in selected[n].paths})
+        self.tasks_by_id: set = set()  # tasks an event named, read once even if several projects name them
+        self.next_sync: Dict[str, tuple] = {}  # project -> (sync token for the next run, read in full), kept when done
+        self.tasks_read = False  # some project's tasks were reached: the sync tokens taken replace the old
         self.stop = stop
         self.scheduler = Scheduler(config.max_workers, self._partition_done, stop)
         self.version = 0
@@ -79,7 +87,8 @@ class Run:
                                "bookmark_properties": [sel.stream.replication_key] if sel.stream.replication_key else []})
         self.scheduler.add(self._pages("workspaces", Workspaces, {}, self._on_workspaces))
         self.scheduler.run()
-        self.state = st.finish_run(self.state, [(n, STREAMS[n].replication_key) for n in self.since])
+        self.state = st.finish_run(self.state, [(n, STREAMS[n].replication_key) for n in self.since],
+                                   tokens_read=self.tasks_read)
         for name, sel in self.selected.items():
             # A stream with an unread part must not tell targets to drop rows it did not see.
             if sel.stream.replication_method != INCREMENTAL and name not in self.incomplete:
@@ -121,6 +130,10 @@ class Run:
     def _partition_done(self, partition: str) -> Iterable[Job]:
         if partition == "workspaces":
             return ()
+        kind, _, rest = partition.partition(":")
+        if kind == "project" and rest.split(":")[0] in self.next_sync:
+            project = rest.split(":")[0]
+            self.state = st.keep_sync_token(self.state, project, *self.next_sync.pop(project))
         self.state = st.mark_done(self.state, partition, _stream_of(min(
             self.scheduler.open, key=self.scheduler.rank.get, default=None)))
         self.writer.state(self.state)
@@ -192,7 +205,12 @@ class Run:
                 if stream.name in wanted and not st.is_done(self.state, f"{stream.name}:{gid}"):
                     jobs.append(self._pages(f"{stream.name}:{gid}", stream, ctx, handler))
             if wanted & {"projects", "sections", "tasks", "subtasks", "stories"}:
-                jobs.append(self._task_search(gid) if self._search_wanted() else self._projects_job(gid, "walk"))
+                if self._search_wanted():
+                    jobs.append(self._task_search(gid))
+                elif self._walk_wanted():
+                    jobs.append(self._search_probe(gid))
+                else:
+                    jobs.append(self._projects_job(gid, "walk"))
         return jobs
 
     def _emit_all(self, name: str, shift: dt.timedelta = dt.timedelta()) -> Callable[[List[Dict[str, Any]]], List[Job]]:
@@ -218,15 +236,39 @@ class Run:
     # How a workspace's tasks are reached:
     #   "search": an incremental run on a premium workspace asks the search API for every task and
     #             subtask modified since the bookmarks: one request per workspace when nothing changed;
-    #   "walk":   subtasks (or their stories) are wanted and search is not available, or this is the
-    #             first run: every task of every project is listed and every task with subtasks opened,
-    #             since a subtask's change does not bump its parent (asana-api.md 2.5);
-    #             With only `tasks` selected the walk is a plain listing with modified_since.
+    #   "walk":   every task of every project is listed and every task with subtasks opened, since a
+    #             subtask's change does not bump its parent (asana-api.md 2.5): a premium workspace's
+    #             first run, or its fallback when search fails. With only `tasks` selected the walk
+    #             is a plain listing with modified_since, whatever the workspace;
+    #   "events": a workspace without search (free plans): each project's events since the sync
+    #             token the previous run took name the tasks and subtasks that changed, one request
+    #             per project when nothing did; without a usable token (first run, a token over
+    #             24 hours old) the project is walked after taking a fresh token.
     FAMILY = ("tasks", "subtasks", "stories")
 
     def _search_wanted(self) -> bool:
         names = [n for n in self.FAMILY if n in self.selected]
         return bool(names) and all(st.bookmark(self.state, n, STREAMS[n].replication_key) for n in names)
+
+    def _walk_wanted(self) -> bool:
+        """Whether finding changed tasks needs more than a modified_since listing."""
+        return bool({"subtasks", "stories"} & set(self.selected))
+
+    def _search_probe(self, workspace: str) -> Job:
+        """On a first run, one search request tells a premium workspace (walk) from a free one
+        (events: walk now, and keep sync tokens so the next run reads only what changed)."""
+        path, query = TaskSearch.request({"workspace": workspace})
+
+        def fetch() -> Any:
+            try:
+                return self.client.get(path, dict(query, limit=1, opt_fields="name"))
+            except Skip as exc:
+                return exc
+
+        def then(result: Any) -> List[Job]:
+            free = isinstance(result, Skip) and result.status == 402
+            return [self._projects_job(workspace, "events" if free else "walk")]
+        return Job("workspaces", fetch, then)
 
     def _task_search(self, workspace: str) -> Job:
         partition = f"search:{workspace}"
@@ -245,11 +287,12 @@ class Run:
             return jobs
 
         def on_fail(error: Skip) -> List[Job]:
+            # Partitions are named by mode: a project done by search is not done for the others.
             if error.status == 402:
-                LOGGER.info("Workspace %s has no search (not premium): walking its projects' tasks instead", workspace)
-            else:
-                LOGGER.warning("Search failed on workspace %s (%s): walking its projects' tasks instead", workspace, error)
-            return [self._projects_job(workspace, "walk")]  # partitions named by mode: nothing counts as done
+                LOGGER.info("Workspace %s has no search (not premium): reading its projects' events", workspace)
+                return [self._projects_job(workspace, "events" if self._walk_wanted() else "walk")]
+            LOGGER.warning("Search failed on workspace %s (%s): walking its projects' tasks instead", workspace, error)
+            return [self._projects_job(workspace, "walk")]
 
         # Not skipped on resume even if done: its outcome decides how tasks are reached.
         return self._pages(partition, TaskSearch, {"workspace": workspace}, on_records,
@@ -278,13 +321,85 @@ class Run:
         if "sections" in self.selected:
             jobs.append(self._pages(partition, Sections, ctx, self._emit_all("sections")))
         family = [n for n in self.FAMILY if n in self.selected]
-        walk = mode == "walk" and bool({"subtasks", "stories"} & set(family))
-        if mode != "search" and family:
-            params = {} if walk else {"modified_since": format_asana_time(min(self.since[n] for n in family))}
-            jobs.append(self._pages(partition, Tasks, ctx, lambda records: [
-                job for record in records for job in self._on_task(partition, record, "tasks", walk)],
-                fields=self.task_fields, params=params))
+        self.tasks_read = self.tasks_read or bool(family)
+        if mode == "events" and self._walk_wanted():
+            jobs.append(self._events_job(partition, project))
+        elif mode != "search" and family:
+            jobs.append(self._tasks_job(partition, project, walk=self._walk_wanted()))
         return jobs
+
+    def _tasks_job(self, partition: str, project: str, walk: bool) -> Job:
+        family = [n for n in self.FAMILY if n in self.selected]
+        params = {} if walk else {"modified_since": format_asana_time(min(self.since[n] for n in family))}
+        return self._pages(partition, Tasks, {"gid": project}, lambda records: [
+            job for record in records for job in self._on_task(partition, record, "tasks", walk)],
+            fields=self.task_fields, params=params)
+
+    def _events_job(self, partition: str, project: str) -> Job:
+        """Read the project's events since its sync token, then the tasks they name; or take a
+        fresh token and walk the project when there is no usable one. Either way the token to
+        keep was taken before any of the project's tasks was read."""
+        family = [n for n in self.FAMILY if n in self.selected]
+        token = st.sync_token(self.state, project, [self.since[n] for n in family], EVENTS_FULL_READ_EVERY) \
+            if all(st.bookmark(self.state, n, STREAMS[n].replication_key) for n in family) else None
+        events = self.client.events(project, token)
+        changed: Dict[str, None] = {}  # task gids, in the order events named them
+
+        def fetch() -> Any:
+            try:
+                return events.fetch_next()
+            except Skip as exc:
+                return exc
+
+        def then(result: Any) -> List[Job]:
+            self.pages["events"] += 1
+            if isinstance(result, Skip):
+                LOGGER.warning("Skipped the tasks of project %s: Asana answered %s on its events (%s)",
+                               project, result.status, result)
+                self.incomplete.add("tasks")
+                return []
+            for event in result:
+                gid = _task_named(event)
+                if gid:
+                    changed[gid] = None
+            if not events.done:
+                return [Job(partition, fetch, then)]
+            self.next_sync[project] = (events.sync, events.expired)
+            if events.expired:
+                if token:
+                    LOGGER.info("Sync token of project %s expired: reading the whole project", project)
+                return [self._tasks_job(partition, project, walk=True)]
+            fresh = [gid for gid in changed if gid not in self.tasks_by_id]
+            self.tasks_by_id.update(fresh)
+            return [self._task_by_id(partition, gid) for gid in fresh]
+
+        return Job(partition, fetch, then)
+
+    def _task_by_id(self, partition: str, gid: str) -> Job:
+        key = (TaskById, tuple(self.task_fields))
+        if key not in self.opt_fields:
+            self.opt_fields[key] = TaskById.opt_fields(self.task_fields)
+        path, query = TaskById.request({"gid": gid})
+        query["opt_fields"] = self.opt_fields[key]
+
+        def fetch() -> Any:
+            try:
+                return self.client.get(path, query)
+            except Skip as exc:
+                return exc
+
+        def then(result: Any) -> List[Job]:
+            if isinstance(result, Skip):  # deleted since the event, or out of reach: nothing to send
+                LOGGER.debug("Task %s named by an event answered %s", gid, result.status)
+                return []
+            task, jobs = result["data"], []
+            if task.get("parent"):
+                jobs += self._on_task(partition, task, "subtasks", walk=False, shift=SEARCH_LOOKBACK)
+            if task.get("projects"):
+                jobs += self._on_task(partition, task, "tasks", walk=False, shift=SEARCH_LOOKBACK)
+            return jobs
+
+        return Job(partition, fetch, then)
 
     def _on_task(self, partition: str, task: Dict[str, Any], name: str, walk: bool,
                  shift: dt.timedelta = dt.timedelta()) -> List[Job]:
@@ -312,6 +427,16 @@ class Run:
             LOGGER.info("Requests %s: %d", route, count)
         LOGGER.info("Sync finished in %.1fs: %d records, %d requests", seconds,
                     sum(self.records.values()), sum(self.client.requests.values()))
+
+
+def _task_named(event: Mapping[str, Any]) -> Optional[str]:
+    """The task or subtask an event says changed: the event's task, or a story's task."""
+    resource, parent = event.get("resource") or {}, event.get("parent") or {}
+    if resource.get("resource_type") == "task":
+        return resource.get("gid")
+    if resource.get("resource_type") == "story" and parent.get("resource_type") == "task":
+        return parent.get("gid")
+    return None
 
 
 def _stream_of(partition: Optional[str]) -> Optional[str]:

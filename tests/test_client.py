@@ -238,3 +238,33 @@ def test_search_pages_by_modified_at_and_reports_ties_it_cannot_pass(clock):
     responses.get(f"{API}/workspaces/1/tasks/search", json={"data": tied})
     with pytest.raises(SearchStuck):
         list(client.paginate(client.search("/workspaces/1/tasks/search", {}, "modified_at", "2025-12-31T00:00:00.000Z")))
+
+
+@responses.activate
+def test_events_without_a_token_hand_over_the_412s_token_and_ask_for_a_full_read(clock):
+    responses.get(f"{API}/events", status=412, json={"errors": [{"message": "Sync token invalid or too old."}],
+                                                      "sync": "fresh:0"})
+    client = client_for(clock)
+    events = client.events("77", None)
+    assert events.fetch_next() == [] and events.done and events.expired and events.sync == "fresh:0"
+    assert query(responses.calls[0]) == {"resource": "77"}
+
+
+@responses.activate
+def test_events_follow_has_more_with_each_new_token(clock):
+    first = [{"action": "changed", "resource": {"gid": "1", "resource_type": "task"}}]
+    responses.get(f"{API}/events", json={"data": first, "sync": "t2", "has_more": True})
+    responses.get(f"{API}/events", json={"data": [], "sync": "t3", "has_more": False})
+    client = client_for(clock)
+    events = client.events("77", "t1")
+    got = list(client.paginate(events))
+    assert got == first and events.sync == "t3" and not events.expired
+    assert [query(c)["sync"] for c in responses.calls] == ["t1", "t2"]
+
+
+@responses.activate
+def test_a_412_without_a_new_token_is_fatal(clock):
+    responses.get(f"{API}/events", status=412, json={"errors": [{"message": "nope"}]})
+    client = client_for(clock)
+    with pytest.raises(Fatal, match="without a new sync token"):
+        client.events("77", "t1").fetch_next()

@@ -243,3 +243,81 @@ def test_no_state_comes_before_the_records_it_covers(full_run):
             assert not (projects and projects <= done), f"task {message['record']['gid']} after its projects' STATE"
             checked += 1
     assert checked and done  # partitions were checkpointed, and records were checked against them
+
+
+def deepest_subtasks(export, count: int) -> list:
+    """Subtasks at least two levels below a top-level task, deepest first."""
+    tasks = {t["gid"]: t for t in export["tasks"]}
+
+    def depth(task) -> int:
+        return 0 if not task.get("parent") else 1 + depth(tasks[task["parent"]["gid"]])
+    subs = sorted((t for t in export["tasks"] if t.get("parent")), key=lambda t: (-depth(t), t["gid"]))
+    assert subs and depth(subs[0]) >= 2, "the dataset nests subtasks"
+    return [t["gid"] for t in subs[:count]]
+
+
+def routes_of(fake) -> Dict[str, int]:
+    return {route: sum(counts.values()) for route, counts in fake.stats()["by_route"].items()}
+
+
+def test_free_workspaces_find_changes_through_project_events_at_no_cost_per_task(tmp_path):
+    with FakeAsana(preset="tiny", seed=13, free_workspaces=True, latency_ms=2) as fake:
+        catalog, export = catalog_for(), fake.export()
+        projects = len(export["projects"])
+        first = run_tap(tmp_path / "one", config_for(fake), catalog)
+        assert first.returncode == 0, first.stderr
+        tokens = first.final_state["sync_tokens"]
+        assert set(tokens) == {p["gid"] for p in export["projects"]}  # one per project, taken on the first run
+        assert routes_of(fake)["GET /events"] == projects  # each a 412 handing over a token
+
+        deep = fake.mutate("modify_tasks", gids=deepest_subtasks(export, 2))
+        top = fake.mutate("modify_tasks", count=2)
+        stories = fake.mutate("add_stories", count=3)
+        new_sub = fake.mutate("add_subtasks", count=1)
+        gone = fake.mutate("delete_tasks", count=1)
+        # ... and one change while the second run is going on: the third run must bring it
+        late = {"gids": deepest_subtasks(export, 3)[2:]}
+        fake.mutate("modify_tasks", gids=late["gids"], after_requests=8)
+        fake.reset_stats()
+        second = run_tap(tmp_path / "two", config_for(fake), catalog, state=first.final_state)
+        assert second.returncode == 0, second.stderr
+        assert_valid_singer(second)
+        routes = routes_of(fake)
+        assert "GET /tasks/{gid}/subtasks" not in routes and "GET /tasks" not in routes  # no walk
+        assert routes["GET /events"] == projects
+        changed = (set(deep["gids"]) | set(top["gids"]) | set(stories["task_gids"]) | set(new_sub["gids"])) \
+            - set(gone["gids"])
+        got = second.by_stream()
+        sent = {r["gid"] for r in got.get("tasks", [])} | {r["gid"] for r in got.get("subtasks", [])}
+        assert changed <= sent <= changed | set(late["gids"])
+        assert {r["gid"] for r in got.get("subtasks", [])} >= set(deep["gids"]) | set(new_sub["gids"])
+        assert {r["gid"] for r in got.get("stories", [])} == set(stories["gids"])
+        assert not sent & set(gone["gids"])
+        assert routes.get("GET /tasks/{gid}", 0) <= len(changed | set(late["gids"]) | set(gone["gids"]))
+
+        fake.reset_stats()
+        third = run_tap(tmp_path / "three", config_for(fake), catalog, state=second.final_state)
+        assert third.returncode == 0, third.stderr
+        # The change made during the second run, in its latest version, came in the second or the third.
+        now = {t["gid"]: t["modified_at"] for t in fake.export()["tasks"]}
+        for gid in late["gids"]:
+            assert now[gid] in {r["modified_at"] for r in second.records("subtasks") + third.records("subtasks")
+                                if r["gid"] == gid}
+        fake.reset_stats()
+        quiet = run_tap(tmp_path / "four", config_for(fake), catalog, state=third.final_state)
+        assert quiet.returncode == 0
+        routes = routes_of(fake)
+        assert not any(r.startswith("GET /tasks") for r in routes), routes  # nothing per task, no listing
+        assert fake.stats()["total"] <= 2 * projects + 10 * len(export["workspaces"]) + 10
+
+        # Tokens Asana no longer honours: 412, a fresh token, and the project is read in full.
+        fake.mutate("expire_sync_tokens")
+        again = fake.mutate("modify_tasks", gids=deepest_subtasks(export, 1))
+        fake.reset_stats()
+        fifth = run_tap(tmp_path / "five", config_for(fake), catalog, state=quiet.final_state)
+        assert fifth.returncode == 0, fifth.stderr
+        assert "GET /tasks/{gid}/subtasks" in routes_of(fake)
+        assert set(again["gids"]) <= {r["gid"] for r in fifth.records("subtasks")}
+        assert all(fifth.final_state["sync_tokens"][p]["sync"] != quiet.final_state["sync_tokens"][p]["sync"]
+                   for p in tokens)
+        assert "expired: reading the whole project" in fifth.stderr

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 
 import pytest
 
@@ -51,6 +52,13 @@ def test_bookmark_reads_datetimes():
     ({"bookmarks": {"tasks": {"modified_at": "yesterday"}}}, "not an ISO 8601"),
     ({"progress": {"done": []}}, "progress"),
     ({"currently_syncing": 3}, "currently_syncing"),
+    ({"sync_tokens": []}, "sync_tokens"),
+    ({"sync_tokens": {"7": "abc"}}, "sync_tokens"),
+    ({"sync_tokens": {"7": {"sync": "abc", "since": "never", "read_in_full": START}}}, "sync_tokens"),
+    ({"sync_tokens": {"7": {"sync": "abc", "since": START}}}, "read_in_full"),
+    ({"progress": {"started_at": START, "done": [],
+                   "sync_tokens": {"7": {"sync": 1, "since": START, "read_in_full": START}}}},
+     "progress.sync_tokens"),
 ])
 def test_validate_rejects_bad_shapes(bad, words):
     with pytest.raises(st.StateError, match=words):
@@ -60,3 +68,45 @@ def test_validate_rejects_bad_shapes(bad, words):
 def test_validate_accepts_what_finish_run_writes():
     s = st.finish_run(st.begin_run({}, START, ["tasks"]), [("tasks", "modified_at")])
     assert st.validate(s) == s
+
+
+DAY = dt.timedelta(hours=24)
+APRIL = "2026-04-01T00:00:00.000Z"
+
+
+def test_sync_tokens_wait_for_the_run_to_finish_then_replace_the_old_ones():
+    old = {"bookmarks": {}, "sync_tokens": {"1": {"sync": "old-1", "since": APRIL, "read_in_full": APRIL},
+                                            "2": {"sync": "old-2", "since": APRIL, "read_in_full": APRIL}}}
+    s = st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1", read_in_full=False)
+    assert s["sync_tokens"] == old["sync_tokens"]  # an interrupted run changes no token
+    resumed = st.begin_run(s, "2026-05-02T00:00:00.000Z", ["tasks"])
+    done = st.finish_run(resumed, [("tasks", "modified_at")], tokens_read=True)
+    # project 2 was not read through events this run; project 1's last full read carries over
+    assert done["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "read_in_full": APRIL}}
+    assert st.validate(done) == done
+    walked = st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1", read_in_full=True)
+    assert walked["progress"]["sync_tokens"]["1"]["read_in_full"] == START
+
+
+def test_a_run_that_read_no_tasks_keeps_the_tokens_and_one_with_none_left_drops_the_key():
+    old = {"sync_tokens": {"1": {"sync": "old-1", "since": START, "read_in_full": START}}}
+    kept = st.finish_run(st.begin_run(old, START, ["users"]), [], tokens_read=False)
+    assert kept["sync_tokens"] == old["sync_tokens"]
+    assert "sync_tokens" not in st.finish_run(st.begin_run(old, START, ["tasks"]), [], tokens_read=True)
+
+
+def test_a_sync_token_serves_only_bookmarks_no_older_than_the_run_that_took_it():
+    s = st.begin_run({"sync_tokens": {"1": {"sync": "tok", "since": START, "read_in_full": START}}},
+                     "2026-05-01T11:00:00.000Z", ["tasks"])
+    at, later, earlier = (st.parse_datetime(t) for t in (START, "2026-05-02T00:00:00Z", "2026-04-30T00:00:00Z"))
+    assert st.sync_token(s, "1", [at, later], DAY) == "tok"
+    assert st.sync_token(s, "1", [at, earlier], DAY) is None  # a stream left out of that run: not covered
+    assert st.sync_token(s, "2", [at], DAY) is None
+
+
+def test_a_project_is_read_in_full_again_once_a_day():
+    entry = {"sync": "tok", "since": "2026-05-02T09:00:00.000Z", "read_in_full": START}
+    state = {"sync_tokens": {"1": entry}}
+    since = [st.parse_datetime(entry["since"])]
+    assert st.sync_token(st.begin_run(state, "2026-05-02T09:59:59.000Z", ["tasks"]), "1", since, DAY) == "tok"
+    assert st.sync_token(st.begin_run(state, "2026-05-02T10:00:00.000Z", ["tasks"]), "1", since, DAY) is None
