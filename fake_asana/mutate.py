@@ -18,8 +18,8 @@ from .store import Rel, Store
 from .timefmt import fmt_datetime, parse_ms
 
 Record = Dict[str, Any]
-OPS = ("modify_tasks", "add_stories", "add_subtasks", "add_tasks", "delete_tasks", "rename_tag",
-       "archive_project", "add_project", "expire_sync_tokens")
+OPS = ("modify_tasks", "add_stories", "add_subtasks", "add_tasks", "add_to_project", "delete_tasks",
+       "rename_tag", "archive_project", "add_project", "expire_sync_tokens")
 
 
 class Mutator:
@@ -65,15 +65,18 @@ class Mutator:
 
     # --- the ops --------------------------------------------------------------------------------------
     def modify_tasks(self, rng: random.Random, b: Builder, count: int = 1, subtasks: bool = False,
-                     gids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+                     gids: Optional[Sequence[str]] = None, lose_events: bool = False) -> Dict[str, Any]:
+        """Rename tasks. `lose_events` logs no event for the change: Asana delivers events
+        at most once (asana-api.md 2.14), and a client must survive one never arriving."""
         top = self._top_level()
         chosen = self._pick(rng, self._below(top) if subtasks else top, count, gids, "task")
         for task in chosen:
             task["name"] = re.sub(r" \(edit \d+\)$", "", task["name"]) + f" (edit {self._seq})"
             at = self.store.stamp_ms(task["modified_at"])
             task["modified_at"] = fmt_datetime(at)
-            self.events.log(task, "changed", at, self.events.reach_of_task(task),
-                            change=EventLog.changed("name", task["name"]))
+            if not lose_events:
+                self.events.log(task, "changed", at, self.events.reach_of_task(task),
+                                change=EventLog.changed("name", task["name"]))
         return {"gids": [t["gid"] for t in chosen],
                 "tasks": [{"gid": t["gid"], "name": t["name"], "modified_at": t["modified_at"],
                            "parent": t["parent"].gid if t["parent"] else None} for t in chosen]}
@@ -125,6 +128,30 @@ class Mutator:
             self.events.log(task, "added", at, self.events.reach_of_task(task), parent=home)
             created.append({"gid": task["gid"], "project": home["gid"], "modified_at": task["modified_at"]})
         return {"gids": [c["gid"] for c in created], "tasks": created}
+
+    def add_to_project(self, rng: random.Random, b: Builder, count: int = 1, project: Optional[str] = None,
+                       gids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        """Add existing top-level tasks to one more project of their workspace (`project`, or
+        one drawn per task). Asana's `modified_at` does not move when a task changes
+        container (asana-api.md 2.5); the task's and the project's event streams both get
+        the task `added`."""
+        chosen = self._pick(rng, self._top_level(), count, gids, "task")
+        added = []
+        for task in chosen:
+            homes = {p.gid for p in task["projects"]}
+            if project is not None:
+                targets = self._pick(rng, [], 1, [project], "project")
+            else:
+                targets = [p for p in self.store.related_records(Rel.WORKSPACE_PROJECTS, task["workspace"].gid)
+                           if not p["archived"] and p["gid"] not in homes
+                           and p["gid"] not in self.limits.forbidden_projects]
+            if not targets or targets[0]["gid"] in homes:
+                continue
+            home = rng.choice(targets)
+            b.home(task, home["gid"])
+            self.events.log(task, "added", self.store.stamp_ms(), self.events.reach_of_task(task), parent=home)
+            added.append({"gid": task["gid"], "project": home["gid"], "modified_at": task["modified_at"]})
+        return {"gids": [a["gid"] for a in added], "tasks": added}
 
     def delete_tasks(self, rng: random.Random, b: Builder, count: int = 1, subtasks: bool = False,
                      gids: Optional[Sequence[str]] = None) -> Dict[str, Any]:

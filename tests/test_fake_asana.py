@@ -531,6 +531,33 @@ def test_events_deletions_and_archiving():
             "field": "archived", "action": "changed", "new_value": True}
 
 
+def test_add_to_project_moves_no_modified_at_and_lose_events_logs_nothing():
+    with FakeAsana(preset="tiny", seed=4, now=NOW) as fake:
+        data = fake.export()
+        task = next(t for t in data["tasks"] if not t["parent"] and len(t["projects"]) == 1)
+        home = task["projects"][0]["gid"]
+        workspace = task["workspace"]["gid"]
+        target = next(p["gid"] for p in data["projects"] if p["workspace"]["gid"] == workspace
+                      and p["gid"] != home and not p["archived"])
+        home_token, target_token = fresh_sync(events(fake, home)), fresh_sync(events(fake, target))
+        moved = fake.mutate("add_to_project", gids=[task["gid"]], project=target)["tasks"]
+        assert moved == [{"gid": task["gid"], "project": target, "modified_at": task["modified_at"]}]
+        full = ok(fake, f"/tasks/{task['gid']}", opt_fields="modified_at,projects")["data"]
+        assert full["modified_at"] == task["modified_at"]  # a new container is not a modification
+        assert {p["gid"] for p in full["projects"]} == {home, target}
+        listed = ok(fake, "/tasks", project=target, limit=100)["data"]
+        assert task["gid"] in {t["gid"] for t in listed}
+        for project, token in ((target, target_token), (home, home_token)):
+            got = new_events(fake, project, token)
+            assert [(e["resource"]["gid"], e["action"], e["parent"]["gid"]) for e in got["data"]] == [
+                (task["gid"], "added", target)]
+            if project == home:
+                home_token = got["sync"]
+        renamed = fake.mutate("modify_tasks", gids=[task["gid"]], lose_events=True)["tasks"][0]
+        assert renamed["modified_at"] > task["modified_at"]  # the change happened ...
+        assert new_events(fake, home, home_token)["data"] == []  # ... and no event says so
+
+
 def test_events_stale_forged_and_foreign_tokens_get_412_with_a_fresh_token():
     with FakeAsana(preset="tiny", seed=1, now=NOW) as fake:
         data = fake.export()
