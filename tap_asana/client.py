@@ -349,7 +349,8 @@ class EventListing:
     """A resource's events since a sync token, 100 a call while ``has_more``. Without a
     token, or with one Asana no longer honours, the 412 hands over a fresh token and
     ``expired`` is set: the caller must read the resource in full. ``sync`` is the token
-    for the next run once ``done``. Same interface as Listing."""
+    for the next run once ``done`` (None if a 412 came without one). Same interface as
+    Listing."""
 
     def __init__(self, client: AsanaClient, resource: str, sync: Optional[str]):
         self.client, self.resource, self.sync = client, resource, sync
@@ -361,9 +362,10 @@ class EventListing:
         try:
             body = self.client.get("/events", params)
         except SyncExpired as exc:
-            if not exc.sync:
-                raise Fatal(f"Asana answered 412 on /events without a new sync token: {exc}", 412, "/events")
-            self.sync, self.expired, self.done = exc.sync, True, True
+            if not exc.sync:  # the resource must still be read in full; no token to keep
+                LOGGER.warning("Asana answered 412 on /events for %s without a new sync token (%s)",
+                               self.resource, exc)
+            self.sync, self.expired, self.done = exc.sync or None, True, True
             return []
         if not isinstance(body.get("sync"), str) or not isinstance(body["data"], list):
             raise Fatal("Asana answered /events without a sync token or a list of events", 200, "/events")

@@ -127,14 +127,29 @@ def sync_token(state: Mapping[str, Any], project: str, since: Iterable[dt.dateti
     return entry["sync"] if all(s >= taken_for for s in since) else None
 
 
-def keep_sync_token(state: Mapping[str, Any], project: str, token: str, read_in_full: bool) -> Dict[str, Any]:
+def last_read_in_full(state: Mapping[str, Any], project: str) -> Optional[dt.datetime]:
+    """When a finished run last read the whole project, if it was read through events."""
+    entry = state.get("sync_tokens", {}).get(project)
+    return parse_datetime(entry["read_in_full"]) if entry else None
+
+
+def keep_sync_token(state: Mapping[str, Any], project: str, token: Optional[str],
+                    read_in_full: bool) -> Dict[str, Any]:
     """Hold a project's next sync token until the run finishes; `read_in_full` says whether
-    this run read the whole project (else the last full read is carried over)."""
+    this run read the whole project (else the last full read is carried over). Without a
+    token (the project could not be read) the last run's entry, if any, is carried over
+    unchanged: its events still cover what this run missed."""
     new = copy.deepcopy(dict(state))
     progress = new["progress"]
     started = progress["started_at"]
-    last_full = started if read_in_full else new.get("sync_tokens", {}).get(project, {}).get("read_in_full", started)
-    progress.setdefault("sync_tokens", {})[project] = {"sync": token, "since": started, "read_in_full": last_full}
+    old = new.get("sync_tokens", {}).get(project)
+    tokens = progress.setdefault("sync_tokens", {})
+    if token is None:
+        if old:
+            tokens[project] = old
+        return new
+    last_full = started if read_in_full or not old else old["read_in_full"]
+    tokens[project] = {"sync": token, "since": started, "read_in_full": last_full}
     return new
 
 

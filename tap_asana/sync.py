@@ -70,9 +70,12 @@ class Run:
         # Tasks and subtasks share columns: one field list serves both (and search).
         self.task_fields = list(TaskSearch.walk_fields) + sorted(
             {p for n in ("tasks", "subtasks") if n in selected for p in selected[n].paths})
+        self.walked: set = set()  # tasks whose subtasks were listed this run
+        self.stories_read: set = set()  # tasks whose stories were listed this run
         self.tasks_by_id: set = set()  # tasks an event named, read once even if several projects name them
-        self.next_sync: Dict[str, tuple] = {}  # project -> (sync token for the next run, read in full), kept when done
-        self.tasks_read = False  # some project's tasks were reached: the sync tokens taken replace the old
+        # project -> (sync token for the next run, or None to keep the last run's; read in full),
+        # moved into the state when the project's partition is done
+        self.next_sync: Dict[str, tuple] = {}
         self.stop = stop
         self.scheduler = Scheduler(config.max_workers, self._partition_done, stop)
         self.version = 0
@@ -87,8 +90,11 @@ class Run:
                                "bookmark_properties": [sel.stream.replication_key] if sel.stream.replication_key else []})
         self.scheduler.add(self._pages("workspaces", Workspaces, {}, self._on_workspaces))
         self.scheduler.run()
+        # A run that reads tasks takes a token for every project it reads through events (or
+        # carries its old one over): the tokens it holds replace the old, even on a resumed run
+        # whose projects were all done before the interruption.
         self.state = st.finish_run(self.state, [(n, STREAMS[n].replication_key) for n in self.since],
-                                   tokens_read=self.tasks_read)
+                                   tokens_read=any(n in self.selected for n in self.FAMILY))
         for name, sel in self.selected.items():
             # A stream with an unread part must not tell targets to drop rows it did not see.
             if sel.stream.replication_method != INCREMENTAL and name not in self.incomplete:
@@ -109,16 +115,21 @@ class Run:
                         started_at, len(self.state["progress"]["done"]))
 
     # --- emitting -----------------------------------------------------------------------------
-    def _emit(self, name: str, record: Dict[str, Any], since_shift: dt.timedelta = dt.timedelta()) -> bool:
+    def _emit(self, name: str, record: Dict[str, Any], since_shift: dt.timedelta = dt.timedelta(),
+              named: bool = False) -> bool:
+        """Write a record unless it is unselected, already sent this run, or older than its
+        stream's bookmark less `since_shift` (a record an event `named` is sent whatever
+        its time: moving a task into a project does not change its `modified_at`)."""
         sel = self.selected.get(name)
         seen = self.seen.get(name)
         if sel is None or (seen is not None and record.get("gid") in seen):
             return False
+        key = sel.stream.replication_key
+        if not named and name in self.since and record.get(key) \
+                and parse_asana_time(record[key]) < self.since[name] - since_shift:
+            return False  # not marked seen: another parent may reach it with a wider window
         if seen is not None:
             seen.add(record.get("gid"))
-        key = sel.stream.replication_key
-        if name in self.since and record.get(key) and parse_asana_time(record[key]) < self.since[name] - since_shift:
-            return False
         sel.stream.rename(record)
         message = {"type": "RECORD", "stream": name, "record": {c: record.get(c) for c in sel.columns}}
         if sel.stream.replication_method != INCREMENTAL:
@@ -131,8 +142,8 @@ class Run:
         if partition == "workspaces":
             return ()
         kind, _, rest = partition.partition(":")
-        if kind == "project" and rest.split(":")[0] in self.next_sync:
-            project = rest.split(":")[0]
+        project = rest.split(":")[0]
+        if kind == "project" and project in self.next_sync:
             self.state = st.keep_sync_token(self.state, project, *self.next_sync.pop(project))
         self.state = st.mark_done(self.state, partition, _stream_of(min(
             self.scheduler.open, key=self.scheduler.rank.get, default=None)))
@@ -321,27 +332,35 @@ class Run:
         if "sections" in self.selected:
             jobs.append(self._pages(partition, Sections, ctx, self._emit_all("sections")))
         family = [n for n in self.FAMILY if n in self.selected]
-        self.tasks_read = self.tasks_read or bool(family)
         if mode == "events" and self._walk_wanted():
             jobs.append(self._events_job(partition, project))
         elif mode != "search" and family:
             jobs.append(self._tasks_job(partition, project, walk=self._walk_wanted()))
         return jobs
 
-    def _tasks_job(self, partition: str, project: str, walk: bool) -> Job:
+    def _tasks_job(self, partition: str, project: str, walk: bool, shift: dt.timedelta = dt.timedelta(),
+                   on_fail: Optional[Callable[[Skip], Iterable[Job]]] = None) -> Job:
         family = [n for n in self.FAMILY if n in self.selected]
         params = {} if walk else {"modified_since": format_asana_time(min(self.since[n] for n in family))}
         return self._pages(partition, Tasks, {"gid": project}, lambda records: [
-            job for record in records for job in self._on_task(partition, record, "tasks", walk)],
-            fields=self.task_fields, params=params)
+            job for record in records for job in self._on_task(partition, record, "tasks", walk, shift)],
+            fields=self.task_fields, params=params, on_fail=on_fail)
 
     def _events_job(self, partition: str, project: str) -> Job:
         """Read the project's events since its sync token, then the tasks they name; or take a
         fresh token and walk the project when there is no usable one. Either way the token to
-        keep was taken before any of the project's tasks was read."""
+        keep was taken before any of the project's tasks was read.
+
+        Asana delivers events at most once, so a walk of the whole project (daily, or after a
+        412) sends what changed since the project's last walk, not only since the bookmarks:
+        a change whose event never came is caught by the next walk. When the project cannot
+        be read, the last run's token is kept, so the next run reads what this one missed."""
         family = [n for n in self.FAMILY if n in self.selected]
         token = st.sync_token(self.state, project, [self.since[n] for n in family], EVENTS_FULL_READ_EVERY) \
             if all(st.bookmark(self.state, n, STREAMS[n].replication_key) for n in family) else None
+        last_walk = st.last_read_in_full(self.state, project)
+        shift = max([self.since[n] - (last_walk - SEARCH_LOOKBACK) for n in family] + [dt.timedelta()]) \
+            if last_walk else dt.timedelta()
         events = self.client.events(project, token)
         changed: Dict[str, None] = {}  # task gids, in the order events named them
 
@@ -351,13 +370,17 @@ class Run:
             except Skip as exc:
                 return exc
 
+        def keep_last_token(error: Skip, what: str) -> List[Job]:
+            LOGGER.warning("Skipped the tasks of project %s: Asana answered %s on its %s (%s)",
+                           project, error.status, what, error)
+            self.incomplete.add("tasks")
+            self.next_sync[project] = (None, False)
+            return []
+
         def then(result: Any) -> List[Job]:
             self.pages["events"] += 1
             if isinstance(result, Skip):
-                LOGGER.warning("Skipped the tasks of project %s: Asana answered %s on its events (%s)",
-                               project, result.status, result)
-                self.incomplete.add("tasks")
-                return []
+                return keep_last_token(result, "events")
             for event in result:
                 gid = _task_named(event)
                 if gid:
@@ -368,7 +391,8 @@ class Run:
             if events.expired:
                 if token:
                     LOGGER.info("Sync token of project %s expired: reading the whole project", project)
-                return [self._tasks_job(partition, project, walk=True)]
+                return [self._tasks_job(partition, project, walk=True, shift=shift,
+                                        on_fail=lambda error: keep_last_token(error, "tasks"))]
             fresh = [gid for gid in changed if gid not in self.tasks_by_id]
             self.tasks_by_id.update(fresh)
             return [self._task_by_id(partition, gid) for gid in fresh]
@@ -394,26 +418,28 @@ class Run:
                 return []
             task, jobs = result["data"], []
             if task.get("parent"):
-                jobs += self._on_task(partition, task, "subtasks", walk=False, shift=SEARCH_LOOKBACK)
+                jobs += self._on_task(partition, task, "subtasks", walk=False, shift=SEARCH_LOOKBACK, named=True)
             if task.get("projects"):
-                jobs += self._on_task(partition, task, "tasks", walk=False, shift=SEARCH_LOOKBACK)
+                jobs += self._on_task(partition, task, "tasks", walk=False, shift=SEARCH_LOOKBACK, named=True)
             return jobs
 
         return Job(partition, fetch, then)
 
     def _on_task(self, partition: str, task: Dict[str, Any], name: str, walk: bool,
-                 shift: dt.timedelta = dt.timedelta()) -> List[Job]:
-        if task["gid"] in self.seen[name]:
-            return []
-        self._emit(name, task, shift)
-        self.seen[name].add(task["gid"])  # even when not selected: walk each task once
-        jobs = []
+                 shift: dt.timedelta = dt.timedelta(), named: bool = False) -> List[Job]:
+        """Emit a task or subtask met through any parent, then read its stories and (in a
+        walk) its subtasks: each at most once a run, whichever parents list the task."""
+        self._emit(name, task, shift, named)
+        gid, jobs = task["gid"], []
         modified = parse_asana_time(task["modified_at"]) if task.get("modified_at") else None
-        if "stories" in self.selected and (modified is None or modified >= self.since["stories"] - shift):
-            jobs.append(self._pages(partition, Stories, {"gid": task["gid"]}, self._emit_all("stories", shift)))
-        if walk and task.get("num_subtasks"):
-            jobs.append(self._pages(partition, Subtasks, {"gid": task["gid"]}, lambda records: [
-                job for r in records for job in self._on_task(partition, r, "subtasks", True)],
+        if "stories" in self.selected and gid not in self.stories_read \
+                and (modified is None or modified >= self.since["stories"] - shift):
+            self.stories_read.add(gid)
+            jobs.append(self._pages(partition, Stories, {"gid": gid}, self._emit_all("stories", shift)))
+        if walk and task.get("num_subtasks") and gid not in self.walked:
+            self.walked.add(gid)
+            jobs.append(self._pages(partition, Subtasks, {"gid": gid}, lambda records: [
+                job for r in records for job in self._on_task(partition, r, "subtasks", True, shift)],
                 fields=self.task_fields))
         return jobs
 

@@ -263,8 +263,9 @@ def test_events_follow_has_more_with_each_new_token(clock):
 
 
 @responses.activate
-def test_a_412_without_a_new_token_is_fatal(clock):
+def test_a_412_without_a_new_token_asks_for_a_full_read_with_no_token_to_keep(clock, caplog):
     responses.get(f"{API}/events", status=412, json={"errors": [{"message": "nope"}]})
     client = client_for(clock)
-    with pytest.raises(Fatal, match="without a new sync token"):
-        client.events("77", "t1").fetch_next()
+    events = client.events("77", "t1")
+    assert events.fetch_next() == [] and events.done and events.expired and events.sync is None
+    assert "without a new sync token" in caplog.text

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Dict
 from urllib.parse import parse_qs, urlparse
 
@@ -321,3 +322,54 @@ def test_free_workspaces_find_changes_through_project_events_at_no_cost_per_task
         assert all(fifth.final_state["sync_tokens"][p]["sync"] != quiet.final_state["sync_tokens"][p]["sync"]
                    for p in tokens)
         assert "expired: reading the whole project" in fifth.stderr
+
+
+def test_events_mode_sends_moved_tasks_and_a_full_read_recovers_a_change_whose_event_was_lost(tmp_path):
+    with FakeAsana(preset="tiny", seed=17, free_workspaces=True, latency_ms=2) as fake:
+        catalog, export = catalog_for(), fake.export()
+        first = run_tap(tmp_path / "one", config_for(fake), catalog)
+        assert first.returncode == 0, first.stderr
+
+        # Moving a task into another project does not change its modified_at, but its events say so.
+        task = next(t for t in export["tasks"] if not t["parent"] and len(t["projects"]) == 1)
+        moved = fake.mutate("add_to_project", gids=[task["gid"]])["tasks"][0]
+        assert moved["modified_at"] == task["modified_at"] < first.final_state["bookmarks"]["tasks"]["modified_at"]
+        # A change Asana never delivers as an event: no events-only run can see it.
+        lost = fake.mutate("modify_tasks", gids=deepest_subtasks(export, 1), lose_events=True)["tasks"][0]
+        time.sleep(2.1)  # a run starts a second before Asana's Date header, which has whole seconds
+        second = run_tap(tmp_path / "two", config_for(fake), catalog, state=first.final_state)
+        assert second.returncode == 0, second.stderr
+        sent = [r for r in second.records("tasks") if r["gid"] == task["gid"]]
+        assert len(sent) == 1 and {p["gid"] for p in sent[0]["projects"]} == {
+            task["projects"][0]["gid"], moved["project"]}
+        assert lost["gid"] not in {r["gid"] for r in second.records("subtasks")}
+
+        # The next full read (here forced by a 412) reads from the project's last full read, not
+        # from the bookmark the second run moved past the lost change.
+        fake.mutate("expire_sync_tokens")
+        third = run_tap(tmp_path / "three", config_for(fake), catalog, state=second.final_state)
+        assert third.returncode == 0, third.stderr
+        assert lost["modified_at"] < second.final_state["bookmarks"]["subtasks"]["modified_at"]
+        assert [r["name"] for r in third.records("subtasks") if r["gid"] == lost["gid"]] == [lost["name"]]
+        for stream in ("tasks", "subtasks", "stories"):
+            gids = [r["gid"] for r in third.records(stream)]
+            assert len(gids) == len(set(gids)), f"{stream}: duplicated in one run"
+
+
+def test_a_resumed_run_whose_projects_were_all_done_keeps_the_tokens_it_took(tmp_path):
+    with FakeAsana(preset="tiny", seed=13, free_workspaces=True, latency_ms=2) as fake:
+        catalog, export = catalog_for(), fake.export()
+        first = run_tap(tmp_path / "one", config_for(fake), catalog)
+        assert first.returncode == 0, first.stderr
+        started = first.final_state["bookmarks"]["tasks"]["modified_at"]
+        # told apart from the first run's tokens by their text
+        taken = {p["gid"]: {"sync": first.final_state["sync_tokens"][p["gid"]]["sync"] + "-interrupted",
+                            "since": started, "read_in_full": started} for p in export["projects"]}
+        interrupted = dict(first.final_state, progress={
+            "started_at": started, "streams": sorted(s["stream"] for s in catalog["streams"]),
+            "done": [f"project:{p}:events" for p in taken], "sync_tokens": taken})
+        fake.reset_stats()
+        resumed = run_tap(tmp_path / "two", config_for(fake), catalog, state=interrupted)
+        assert resumed.returncode == 0, resumed.stderr
+        assert "GET /events" not in routes_of(fake)  # every project was done before the interruption
+        assert resumed.final_state["sync_tokens"] == taken

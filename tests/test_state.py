@@ -110,3 +110,17 @@ def test_a_project_is_read_in_full_again_once_a_day():
     since = [st.parse_datetime(entry["since"])]
     assert st.sync_token(st.begin_run(state, "2026-05-02T09:59:59.000Z", ["tasks"]), "1", since, DAY) == "tok"
     assert st.sync_token(st.begin_run(state, "2026-05-02T10:00:00.000Z", ["tasks"]), "1", since, DAY) is None
+
+
+def test_a_project_that_could_not_be_read_keeps_the_last_runs_token_and_full_read():
+    entry = {"sync": "old-1", "since": APRIL, "read_in_full": APRIL}
+    s = st.keep_sync_token(st.begin_run({"sync_tokens": {"1": entry}}, START, ["tasks"]), "1", None, read_in_full=True)
+    s = st.keep_sync_token(s, "2", None, read_in_full=False)  # never read before: nothing to carry
+    done = st.finish_run(s, [("tasks", "modified_at")], tokens_read=True)
+    assert done["sync_tokens"] == {"1": entry}
+    assert st.last_read_in_full(done, "1") == st.parse_datetime(APRIL) and st.last_read_in_full(done, "2") is None
+
+
+def test_a_first_token_counts_as_a_full_read():
+    s = st.keep_sync_token(st.begin_run({}, START, ["tasks"]), "1", "tok", read_in_full=False)
+    assert s["progress"]["sync_tokens"]["1"]["read_in_full"] == START
