@@ -96,6 +96,7 @@ class EventLog:
         self._lock = threading.Lock()
         self._log: List[Tuple[Record, FrozenSet[str]]] = []
         self._epoch = 0
+        self._bumps: Dict[str, int] = {}  # resource -> tokens expired for it alone
 
     # --- writing -------------------------------------------------------------------------------
     def reach_of_task(self, task: Record) -> FrozenSet[str]:
@@ -134,17 +135,26 @@ class EventLog:
     def changed(field_name: str, new_value: Any) -> Dict[str, Any]:
         return {"field": field_name, "action": "changed", "new_value": new_value}
 
-    def expire_tokens(self) -> int:
-        """Every token issued so far becomes stale (a 412), as when Asana sheds load."""
+    def expire_tokens(self, resources: Optional[Iterable[str]] = None) -> int:
+        """Every token issued so far (for `resources`, if given) becomes stale (a 412), as
+        when Asana sheds load. A resource's epoch is the global one plus its own bumps:
+        both only grow, so no stale token's epoch comes back."""
         with self._lock:
-            self._epoch += 1
+            if resources is None:
+                self._epoch += 1
+            else:
+                for resource in resources:
+                    self._bumps[resource] = self._bumps.get(resource, 0) + 1
             return self._epoch
+
+    def _epoch_of(self, resource: str) -> int:
+        return self._epoch + self._bumps.get(resource, 0)
 
     # --- reading -------------------------------------------------------------------------------
     def serve(self, resource: str, token: Optional[str]) -> Dict[str, Any]:
         """The 200 body for a valid token; raises the 412 for none or a stale one."""
         with self._lock:
-            end, epoch = len(self._log), self._epoch
+            end, epoch = len(self._log), self._epoch_of(resource)
             position = self.codec.read(token, resource, epoch, end) if token else None
             if position is None:
                 raise SyncTokenError(self.codec.issue(end, resource, epoch))

@@ -224,7 +224,8 @@ class Mutator:
             task_gids.append(task["gid"])
         return {"gids": [project["gid"]], "modified_at": project["modified_at"], "task_gids": task_gids}
 
-    def expire_sync_tokens(self, rng: random.Random, b: Builder) -> Dict[str, Any]:
-        """Every /events sync token issued so far answers 412 from now on: the "may expire
-        sooner, depending on load" of asana-api.md 2.14, on cue."""
-        return {"gids": [], "epoch": self.events.expire_tokens()}
+    def expire_sync_tokens(self, rng: random.Random, b: Builder,
+                           gids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        """Every /events sync token issued so far (for the resources `gids`, if given) answers
+        412 from now on: the "may expire sooner, depending on load" of asana-api.md 2.14, on cue."""
+        return {"gids": list(gids or []), "epoch": self.events.expire_tokens(gids)}

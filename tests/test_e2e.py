@@ -373,3 +373,22 @@ def test_a_resumed_run_whose_projects_were_all_done_keeps_the_tokens_it_took(tmp
         assert resumed.returncode == 0, resumed.stderr
         assert "GET /events" not in routes_of(fake)  # every project was done before the interruption
         assert resumed.final_state["sync_tokens"] == taken
+
+
+def test_a_task_filtered_out_by_one_projects_walk_is_still_sent_for_another_projects_event(tmp_path):
+    with FakeAsana(preset="tiny", seed=17, free_workspaces=True, latency_ms=2) as fake:
+        catalog, export = catalog_for(), fake.export()
+        first = run_tap(tmp_path / "one", config_for(fake), catalog)
+        assert first.returncode == 0, first.stderr
+        task = next(t for t in export["tasks"] if not t["parent"] and len(t["projects"]) == 1)
+        home = task["projects"][0]["gid"]
+        moved = fake.mutate("add_to_project", gids=[task["gid"]])["tasks"][0]
+        # The home project is walked (its token is gone), where the task is older than every
+        # bound; the other project's events name it.
+        fake.mutate("expire_sync_tokens", gids=[home])
+        # One worker fixes the order: the walk meets the task before the event names it.
+        second = run_tap(tmp_path / "two", config_for(fake, max_workers=1), catalog, state=first.final_state)
+        assert second.returncode == 0, second.stderr
+        assert "Sync token of project %s expired" % home in second.stderr
+        sent = [r for r in second.records("tasks") if r["gid"] == task["gid"]]
+        assert len(sent) == 1 and {p["gid"] for p in sent[0]["projects"]} == {home, moved["project"]}

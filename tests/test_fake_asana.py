@@ -568,6 +568,10 @@ def test_events_stale_forged_and_foreign_tokens_get_412_with_a_fresh_token():
         for forged in (payload + "." + signature[:-4] + "AAAA", "de4774f6915eae04714ca93bb2f5ee81", token[:-1]):
             fresh_sync(events(fake, project, forged))
         fresh_sync(events(fake, other, token))  # another resource's token
+        other_token = fresh_sync(events(fake, other))
+        fake.mutate("expire_sync_tokens", gids=[other])  # that resource's tokens only
+        fresh_sync(events(fake, other, other_token))
+        assert new_events(fake, project, token)["data"] == []
         fake.mutate("expire_sync_tokens")
         renewed = fresh_sync(events(fake, project, token))
         assert renewed != token
