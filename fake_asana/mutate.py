@@ -133,8 +133,9 @@ class Mutator:
                        gids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         """Add existing top-level tasks to one more project of their workspace (`project`, or
         one drawn per task). Asana's `modified_at` does not move when a task changes
-        container (asana-api.md 2.5); the task's and the project's event streams both get
-        the task `added`."""
+        container (asana-api.md 2.5). The task's and the new project's event streams get the
+        task `added`; the task's other projects are not told (whether Asana tells them is not
+        documented: the fake takes the case harder on a client)."""
         chosen = self._pick(rng, self._top_level(), count, gids, "task")
         added = []
         for task in chosen:
@@ -149,7 +150,7 @@ class Mutator:
                 continue
             home = rng.choice(targets)
             b.home(task, home["gid"])
-            self.events.log(task, "added", self.store.stamp_ms(), self.events.reach_of_task(task), parent=home)
+            self.events.log(task, "added", self.store.stamp_ms(), {task["gid"], home["gid"]}, parent=home)
             added.append({"gid": task["gid"], "project": home["gid"], "modified_at": task["modified_at"]})
         return {"gids": [a["gid"] for a in added], "tasks": added}
 

@@ -17,7 +17,8 @@ A sync token is taken before a project's tasks are read, so the events after it 
 every change the run might have missed. It is usable only by a run whose task-family
 bookmarks are no older than the run that took it (``since``): a stream left out of that
 run has changes the token does not cover. Asana delivers events at most once, so a project
-is also read in full again once its last full read (``read_in_full``) is a day old.
+is also read in full again once its last full read (``read_in_full``) is a day old, from
+that full read on.
 """
 from __future__ import annotations
 
@@ -113,18 +114,20 @@ def mark_done(state: Mapping[str, Any], partition: str, currently_syncing: Optio
     return new
 
 
-def sync_token(state: Mapping[str, Any], project: str, since: Iterable[dt.datetime],
-               full_read_every: dt.timedelta) -> Optional[str]:
-    """The project's sync token, if it covers every change after each of `since` and the
-    project's last full read is less than `full_read_every` before this run's start."""
+def sync_token(state: Mapping[str, Any], project: str, since: Iterable[dt.datetime]) -> Optional[str]:
+    """The project's sync token, if it covers every change after each of `since`."""
     entry = state.get("sync_tokens", {}).get(project)
     if not entry:
         return None
-    started = parse_datetime(run_started_at(state))
-    if started - parse_datetime(entry["read_in_full"]) >= full_read_every:
-        return None
     taken_for = parse_datetime(entry["since"])
     return entry["sync"] if all(s >= taken_for for s in since) else None
+
+
+def full_read_due(state: Mapping[str, Any], project: str, every: dt.timedelta) -> bool:
+    """Whether the project's last full read is `every` or more before this run's start."""
+    entry = state.get("sync_tokens", {}).get(project)
+    started = parse_datetime(run_started_at(state))
+    return not entry or started - parse_datetime(entry["read_in_full"]) >= every
 
 
 def last_read_in_full(state: Mapping[str, Any], project: str) -> Optional[dt.datetime]:
@@ -137,8 +140,9 @@ def keep_sync_token(state: Mapping[str, Any], project: str, token: Optional[str]
                     read_in_full: bool) -> Dict[str, Any]:
     """Hold a project's next sync token until the run finishes; `read_in_full` says whether
     this run read the whole project (else the last full read is carried over). Without a
-    token (the project could not be read) the last run's entry, if any, is carried over
-    unchanged: its events still cover what this run missed."""
+    token (the project could not be read, or a 412 came without one) the last run's entry,
+    if any, is carried over unchanged: its events, or the full read it leads to, still
+    cover what this run missed."""
     new = copy.deepcopy(dict(state))
     progress = new["progress"]
     started = progress["started_at"]
@@ -153,16 +157,20 @@ def keep_sync_token(state: Mapping[str, Any], project: str, token: Optional[str]
     return new
 
 
-def finish_run(state: Mapping[str, Any], bookmarks: Iterable[tuple], tokens_read: bool = False) -> Dict[str, Any]:
+def finish_run(state: Mapping[str, Any], bookmarks: Iterable[tuple], tokens_read: bool = False,
+               keep_old_tokens: bool = False) -> Dict[str, Any]:
     """Close a finished run: each (stream, key) bookmark moves to the run's start. If the
-    run read projects' tasks (`tokens_read`), the sync tokens it took replace the old ones:
-    a project no longer read that way (premium, archived, gone) drops out of the state."""
+    run read projects through events (`tokens_read`), the sync tokens it took replace the
+    old ones: a project no longer read that way (premium, gone) drops out of the state,
+    unless the run could not list every project (`keep_old_tokens`), when the old entries
+    of projects it did not reach are kept."""
     new = copy.deepcopy(dict(state))
     started_at = run_started_at(new)
     for stream, key in bookmarks:
         new["bookmarks"].setdefault(stream, {})[key] = started_at
     if tokens_read:
-        new["sync_tokens"] = new["progress"].get("sync_tokens", {})
+        taken = new["progress"].get("sync_tokens", {})
+        new["sync_tokens"] = {**new.get("sync_tokens", {}), **taken} if keep_old_tokens else taken
         if not new["sync_tokens"]:
             del new["sync_tokens"]
     new.pop("progress", None)

@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 from collections import Counter
-from typing import IO, Any, Callable, Dict, Iterable, List, Mapping, Optional
+from typing import IO, Any, Callable, Container, Dict, Iterable, List, Mapping, Optional
 
 from tap_asana import state as st
 from tap_asana.client import AsanaClient, Fatal, Skip, format_asana_time, parse_asana_time
@@ -70,8 +70,10 @@ class Run:
         # Tasks and subtasks share columns: one field list serves both (and search).
         self.task_fields = list(TaskSearch.walk_fields) + sorted(
             {p for n in ("tasks", "subtasks") if n in selected for p in selected[n].paths})
-        self.walked: set = set()  # tasks whose subtasks were listed this run
-        self.stories_read: set = set()  # tasks whose stories were listed this run
+        # task gid -> the widest look-back its subtasks / its stories were listed with this run:
+        # a parent reaching it again with a wider one lists them again (and sends only the rest)
+        self.walked: Dict[str, dt.timedelta] = {}
+        self.stories_read: Dict[str, dt.timedelta] = {}
         self.tasks_by_id: set = set()  # tasks an event named, read once even if several projects name them
         # project -> (sync token for the next run, or None to keep the last run's; read in full),
         # moved into the state when the project's partition is done
@@ -90,11 +92,12 @@ class Run:
                                "bookmark_properties": [sel.stream.replication_key] if sel.stream.replication_key else []})
         self.scheduler.add(self._pages("workspaces", Workspaces, {}, self._on_workspaces))
         self.scheduler.run()
-        # A run that reads tasks takes a token for every project it reads through events (or
-        # carries its old one over): the tokens it holds replace the old, even on a resumed run
-        # whose projects were all done before the interruption.
+        # A run that reads subtasks or stories takes a token for every project it reads through
+        # events (or carries its old one over): those replace the old tokens, even on a resumed
+        # run whose projects were all done before the interruption. A run with `tasks` alone
+        # uses no token and leaves them; one that could not list some projects keeps the rest.
         self.state = st.finish_run(self.state, [(n, STREAMS[n].replication_key) for n in self.since],
-                                   tokens_read=any(n in self.selected for n in self.FAMILY))
+                                   tokens_read=self._walk_wanted(), keep_old_tokens="projects" in self.incomplete)
         for name, sel in self.selected.items():
             # A stream with an unread part must not tell targets to drop rows it did not see.
             if sel.stream.replication_method != INCREMENTAL and name not in self.incomplete:
@@ -253,8 +256,9 @@ class Run:
     #             is a plain listing with modified_since, whatever the workspace;
     #   "events": a workspace without search (free plans): each project's events since the sync
     #             token the previous run took name the tasks and subtasks that changed, one request
-    #             per project when nothing did; without a usable token (first run, a token over
-    #             24 hours old) the project is walked after taking a fresh token.
+    #             per project when nothing did; the project is walked instead when it has no usable
+    #             token (first run, a 412, a bookmark older than the token) or its last walk is a
+    #             day old.
     FAMILY = ("tasks", "subtasks", "stories")
 
     def _search_wanted(self) -> bool:
@@ -339,25 +343,28 @@ class Run:
         return jobs
 
     def _tasks_job(self, partition: str, project: str, walk: bool, shift: dt.timedelta = dt.timedelta(),
-                   on_fail: Optional[Callable[[Skip], Iterable[Job]]] = None) -> Job:
+                   named: Container[str] = (), on_fail: Optional[Callable[[Skip], Iterable[Job]]] = None) -> Job:
         family = [n for n in self.FAMILY if n in self.selected]
         params = {} if walk else {"modified_since": format_asana_time(min(self.since[n] for n in family))}
         return self._pages(partition, Tasks, {"gid": project}, lambda records: [
-            job for record in records for job in self._on_task(partition, record, "tasks", walk, shift)],
+            job for record in records for job in self._on_task(partition, record, "tasks", walk, shift, named)],
             fields=self.task_fields, params=params, on_fail=on_fail)
 
     def _events_job(self, partition: str, project: str) -> Job:
-        """Read the project's events since its sync token, then the tasks they name; or take a
-        fresh token and walk the project when there is no usable one. Either way the token to
-        keep was taken before any of the project's tasks was read.
+        """Read the project's events since its sync token, then the tasks they name; or walk
+        the project when it has no usable token (the 412 hands over a fresh one) or its last
+        walk is a day old. Either way the token to keep was taken before any of the project's
+        tasks was read.
 
-        Asana delivers events at most once, so a walk of the whole project (daily, or after a
-        412) sends what changed since the project's last walk, not only since the bookmarks:
-        a change whose event never came is caught by the next walk. When the project cannot
-        be read, the last run's token is kept, so the next run reads what this one missed."""
+        Asana delivers events at most once, so a walk sends what changed since the project's
+        last walk, not only since the bookmarks (a change whose event never came is caught by
+        the next walk), and what the events read before it name, whatever their `modified_at`
+        (a task added to the project keeps its own). When the project cannot be read, the last
+        run's token is kept, so the next run reads what this one missed."""
         family = [n for n in self.FAMILY if n in self.selected]
-        token = st.sync_token(self.state, project, [self.since[n] for n in family], EVENTS_FULL_READ_EVERY) \
+        token = st.sync_token(self.state, project, [self.since[n] for n in family]) \
             if all(st.bookmark(self.state, n, STREAMS[n].replication_key) for n in family) else None
+        due = st.full_read_due(self.state, project, EVENTS_FULL_READ_EVERY)
         last_walk = st.last_read_in_full(self.state, project)
         shift = max([self.since[n] - (last_walk - SEARCH_LOOKBACK) for n in family] + [dt.timedelta()]) \
             if last_walk else dt.timedelta()
@@ -387,11 +394,13 @@ class Run:
                     changed[gid] = None
             if not events.done:
                 return [Job(partition, fetch, then)]
-            self.next_sync[project] = (events.sync, events.expired)
-            if events.expired:
-                if token:
+            self.next_sync[project] = (events.sync, events.expired or due)
+            if events.expired or due:
+                if events.expired and token:
                     LOGGER.info("Sync token of project %s expired: reading the whole project", project)
-                return [self._tasks_job(partition, project, walk=True, shift=shift,
+                elif not events.expired:
+                    LOGGER.info("Project %s was last read in full a day ago: reading the whole project", project)
+                return [self._tasks_job(partition, project, walk=True, shift=shift, named=set(changed),
                                         on_fail=lambda error: keep_last_token(error, "tasks"))]
             fresh = [gid for gid in changed if gid not in self.tasks_by_id]
             self.tasks_by_id.update(fresh)
@@ -418,30 +427,46 @@ class Run:
                 return []
             task, jobs = result["data"], []
             if task.get("parent"):
-                jobs += self._on_task(partition, task, "subtasks", walk=False, shift=SEARCH_LOOKBACK, named=True)
+                jobs += self._on_task(partition, task, "subtasks", walk=False, shift=SEARCH_LOOKBACK, named=(gid,))
             if task.get("projects"):
-                jobs += self._on_task(partition, task, "tasks", walk=False, shift=SEARCH_LOOKBACK, named=True)
+                jobs += self._on_task(partition, task, "tasks", walk=False, shift=SEARCH_LOOKBACK, named=(gid,))
             return jobs
 
         return Job(partition, fetch, then)
 
     def _on_task(self, partition: str, task: Dict[str, Any], name: str, walk: bool,
-                 shift: dt.timedelta = dt.timedelta(), named: bool = False) -> List[Job]:
-        """Emit a task or subtask met through any parent, then read its stories and (in a
-        walk) its subtasks: each at most once a run, whichever parents list the task."""
-        self._emit(name, task, shift, named)
+                 shift: dt.timedelta = dt.timedelta(), named: Container[str] = ()) -> List[Job]:
+        """Emit a task or subtask met through any parent (whatever its time if an event
+        `named` it), then read its stories and (in a walk) its subtasks. Each listing is made
+        once a run per task, again only if another parent brings a wider look-back `shift`."""
         gid, jobs = task["gid"], []
+        self._emit(name, task, shift, gid in named)
         modified = parse_asana_time(task["modified_at"]) if task.get("modified_at") else None
-        if "stories" in self.selected and gid not in self.stories_read \
-                and (modified is None or modified >= self.since["stories"] - shift):
-            self.stories_read.add(gid)
-            jobs.append(self._pages(partition, Stories, {"gid": gid}, self._emit_all("stories", shift)))
-        if walk and task.get("num_subtasks") and gid not in self.walked:
-            self.walked.add(gid)
-            jobs.append(self._pages(partition, Subtasks, {"gid": gid}, lambda records: [
-                job for r in records for job in self._on_task(partition, r, "subtasks", True, shift)],
-                fields=self.task_fields))
+        if "stories" in self.selected and (modified is None or modified >= self.since["stories"] - shift):
+            before = self.stories_read.get(gid)
+            if before is None or shift > before:
+                self.stories_read[gid] = shift
+                jobs.append(self._pages(partition, Stories, {"gid": gid}, self._emit_stories(shift, before)))
+        if walk and task.get("num_subtasks"):
+            before = self.walked.get(gid)
+            if before is None or shift > before:
+                self.walked[gid] = shift
+                jobs.append(self._pages(partition, Subtasks, {"gid": gid}, lambda records: [
+                    job for r in records for job in self._on_task(partition, r, "subtasks", True, shift, named)],
+                    fields=self.task_fields))
         return jobs
+
+    def _emit_stories(self, shift: dt.timedelta, sent: Optional[dt.timedelta]) -> Callable:
+        """Stories created since the bookmark less `shift`, but not those a listing with the
+        look-back `sent` already sent this run."""
+        bound = self.since["stories"] - sent if sent is not None else None
+
+        def handle(records: List[Dict[str, Any]]) -> List[Job]:
+            for record in records:
+                if bound is None or (record.get("created_at") and parse_asana_time(record["created_at"]) < bound):
+                    self._emit("stories", record, shift)
+            return []
+        return handle
 
     # --- reporting --------------------------------------------------------------------------------
     def log_summary(self, seconds: float) -> None:

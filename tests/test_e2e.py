@@ -1,6 +1,7 @@
 """End to end: the real `tap-asana` entry point against the fake Asana over real HTTP."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import Any, Dict
@@ -9,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from fake_asana import FakeAsana
+from tap_asana.client import format_asana_time, parse_asana_time
 from tests.tapkit import (START_DATE, assert_valid_singer, catalog_for, config_for, expected_records, run_tap,
                           schemas, shape_like)
 
@@ -392,3 +394,34 @@ def test_a_task_filtered_out_by_one_projects_walk_is_still_sent_for_another_proj
         assert "Sync token of project %s expired" % home in second.stderr
         sent = [r for r in second.records("tasks") if r["gid"] == task["gid"]]
         assert len(sent) == 1 and {p["gid"] for p in sent[0]["projects"]} == {home, moved["project"]}
+
+
+def test_the_daily_full_read_sends_what_the_projects_events_name_and_a_tasks_only_run_keeps_tokens(tmp_path):
+    with FakeAsana(preset="tiny", seed=17, free_workspaces=True, latency_ms=2) as fake:
+        catalog, export = catalog_for(), fake.export()
+        first = run_tap(tmp_path / "one", config_for(fake), catalog)
+        assert first.returncode == 0, first.stderr
+        task = next(t for t in export["tasks"] if not t["parent"] and len(t["projects"]) == 1)
+        target = next(p["gid"] for p in export["projects"] if p["workspace"]["gid"] == task["workspace"]["gid"]
+                      and p["gid"] != task["projects"][0]["gid"] and not p["archived"])
+        fake.mutate("add_to_project", gids=[task["gid"]], project=target)
+        state = json.loads(json.dumps(first.final_state))
+        entry = state["sync_tokens"][target]
+        entry["read_in_full"] = format_asana_time(parse_asana_time(entry["read_in_full"]) - dt.timedelta(hours=25))
+        fake.reset_stats()
+        second = run_tap(tmp_path / "two", config_for(fake), catalog, state=state)
+        assert second.returncode == 0, second.stderr
+        sent = [r for r in second.records("tasks") if r["gid"] == task["gid"]]
+        assert len(sent) == 1 and target in {p["gid"] for p in sent[0]["projects"]}
+        assert f"Project {target} was last read in full a day ago" in second.stderr
+        routes = routes_of(fake)
+        assert routes["GET /tasks"] == 1 and "GET /tasks/{gid}" not in routes  # that project alone, walked
+        started = second.final_state["bookmarks"]["tasks"]["modified_at"]
+        assert second.final_state["sync_tokens"][target]["read_in_full"] == started
+        others = [p for p in state["sync_tokens"] if p != target]
+        assert all(second.final_state["sync_tokens"][p]["read_in_full"] == state["sync_tokens"][p]["read_in_full"]
+                   for p in others)
+
+        tasks_only = run_tap(tmp_path / "three", config_for(fake), catalog_for(["tasks"]), state=second.final_state)
+        assert tasks_only.returncode == 0, tasks_only.stderr
+        assert tasks_only.final_state["sync_tokens"] == second.final_state["sync_tokens"]

@@ -99,17 +99,17 @@ def test_a_sync_token_serves_only_bookmarks_no_older_than_the_run_that_took_it()
     s = st.begin_run({"sync_tokens": {"1": {"sync": "tok", "since": START, "read_in_full": START}}},
                      "2026-05-01T11:00:00.000Z", ["tasks"])
     at, later, earlier = (st.parse_datetime(t) for t in (START, "2026-05-02T00:00:00Z", "2026-04-30T00:00:00Z"))
-    assert st.sync_token(s, "1", [at, later], DAY) == "tok"
-    assert st.sync_token(s, "1", [at, earlier], DAY) is None  # a stream left out of that run: not covered
-    assert st.sync_token(s, "2", [at], DAY) is None
+    assert st.sync_token(s, "1", [at, later]) == "tok"
+    assert st.sync_token(s, "1", [at, earlier]) is None  # a stream left out of that run: not covered
+    assert st.sync_token(s, "2", [at]) is None
 
 
 def test_a_project_is_read_in_full_again_once_a_day():
     entry = {"sync": "tok", "since": "2026-05-02T09:00:00.000Z", "read_in_full": START}
     state = {"sync_tokens": {"1": entry}}
-    since = [st.parse_datetime(entry["since"])]
-    assert st.sync_token(st.begin_run(state, "2026-05-02T09:59:59.000Z", ["tasks"]), "1", since, DAY) == "tok"
-    assert st.sync_token(st.begin_run(state, "2026-05-02T10:00:00.000Z", ["tasks"]), "1", since, DAY) is None
+    assert not st.full_read_due(st.begin_run(state, "2026-05-02T09:59:59.000Z", ["tasks"]), "1", DAY)
+    assert st.full_read_due(st.begin_run(state, "2026-05-02T10:00:00.000Z", ["tasks"]), "1", DAY)
+    assert st.full_read_due(st.begin_run(state, "2026-05-02T09:00:00.000Z", ["tasks"]), "2", DAY)  # never read
 
 
 def test_a_project_that_could_not_be_read_keeps_the_last_runs_token_and_full_read():
@@ -121,6 +121,12 @@ def test_a_project_that_could_not_be_read_keeps_the_last_runs_token_and_full_rea
     assert st.last_read_in_full(done, "1") == st.parse_datetime(APRIL) and st.last_read_in_full(done, "2") is None
 
 
-def test_a_first_token_counts_as_a_full_read():
-    s = st.keep_sync_token(st.begin_run({}, START, ["tasks"]), "1", "tok", read_in_full=False)
-    assert s["progress"]["sync_tokens"]["1"]["read_in_full"] == START
+
+def test_a_run_that_could_not_list_every_project_keeps_the_old_tokens_of_those_it_did_not_reach():
+    old = {"sync_tokens": {"1": {"sync": "old-1", "since": APRIL, "read_in_full": APRIL},
+                           "2": {"sync": "old-2", "since": APRIL, "read_in_full": APRIL}}}
+    s = st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1", read_in_full=False)
+    kept = st.finish_run(s, [], tokens_read=True, keep_old_tokens=True)
+    assert kept["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "read_in_full": APRIL},
+                                   "2": old["sync_tokens"]["2"]}
+    assert set(st.finish_run(s, [], tokens_read=True)["sync_tokens"]) == {"1"}
