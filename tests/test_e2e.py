@@ -1,6 +1,7 @@
 """End to end: the real `tap-asana` entry point against the fake Asana over real HTTP."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
@@ -326,14 +327,32 @@ def test_free_workspaces_find_changes_through_project_events_at_no_cost_per_task
         assert "expired: reading the whole project" in fifth.stderr
 
 
-def test_events_mode_sends_moved_tasks_and_a_full_read_recovers_a_change_whose_event_was_lost(tmp_path):
-    with FakeAsana(preset="tiny", seed=17, free_workspaces=True, latency_ms=2) as fake:
+@contextlib.contextmanager
+def free_account_synced_once(tmp_path, seed: int):
+    """A fake Asana whose workspaces are all free, after a first full run of every stream."""
+    with FakeAsana(preset="tiny", seed=seed, free_workspaces=True, latency_ms=2) as fake:
         catalog, export = catalog_for(), fake.export()
         first = run_tap(tmp_path / "one", config_for(fake), catalog)
         assert first.returncode == 0, first.stderr
+        yield fake, catalog, export, first
+
+
+def single_project_task(export) -> Dict[str, Any]:
+    return next(t for t in export["tasks"] if not t["parent"] and len(t["projects"]) == 1)
+
+
+def projects_sent(run, task_gid: str) -> set:
+    """The projects of the one `tasks` record a run sent for the task."""
+    sent = [r for r in run.records("tasks") if r["gid"] == task_gid]
+    assert len(sent) == 1, f"task {task_gid} sent {len(sent)} times"
+    return {p["gid"] for p in sent[0]["projects"]}
+
+
+def test_events_mode_sends_moved_tasks_and_a_full_read_recovers_a_change_whose_event_was_lost(tmp_path):
+    with free_account_synced_once(tmp_path, 17) as (fake, catalog, export, first):
 
         # Moving a task into another project does not change its modified_at, but its events say so.
-        task = next(t for t in export["tasks"] if not t["parent"] and len(t["projects"]) == 1)
+        task = single_project_task(export)
         moved = fake.mutate("add_to_project", gids=[task["gid"]])["tasks"][0]
         assert moved["modified_at"] == task["modified_at"] < first.final_state["bookmarks"]["tasks"]["modified_at"]
         # A change Asana never delivers as an event: no events-only run can see it.
@@ -341,9 +360,7 @@ def test_events_mode_sends_moved_tasks_and_a_full_read_recovers_a_change_whose_e
         time.sleep(2.1)  # a run starts a second before Asana's Date header, which has whole seconds
         second = run_tap(tmp_path / "two", config_for(fake), catalog, state=first.final_state)
         assert second.returncode == 0, second.stderr
-        sent = [r for r in second.records("tasks") if r["gid"] == task["gid"]]
-        assert len(sent) == 1 and {p["gid"] for p in sent[0]["projects"]} == {
-            task["projects"][0]["gid"], moved["project"]}
+        assert projects_sent(second, task["gid"]) == {task["projects"][0]["gid"], moved["project"]}
         assert lost["gid"] not in {r["gid"] for r in second.records("subtasks")}
 
         # The next full read (here forced by a 412) reads from the project's last full read, not
@@ -359,10 +376,7 @@ def test_events_mode_sends_moved_tasks_and_a_full_read_recovers_a_change_whose_e
 
 
 def test_a_resumed_run_whose_projects_were_all_done_keeps_the_tokens_it_took(tmp_path):
-    with FakeAsana(preset="tiny", seed=13, free_workspaces=True, latency_ms=2) as fake:
-        catalog, export = catalog_for(), fake.export()
-        first = run_tap(tmp_path / "one", config_for(fake), catalog)
-        assert first.returncode == 0, first.stderr
+    with free_account_synced_once(tmp_path, 13) as (fake, catalog, export, first):
         started = first.final_state["bookmarks"]["tasks"]["modified_at"]
         # told apart from the first run's tokens by their text
         taken = {p["gid"]: {"sync": first.final_state["sync_tokens"][p["gid"]]["sync"] + "-interrupted",
@@ -378,11 +392,8 @@ def test_a_resumed_run_whose_projects_were_all_done_keeps_the_tokens_it_took(tmp
 
 
 def test_a_task_filtered_out_by_one_projects_walk_is_still_sent_for_another_projects_event(tmp_path):
-    with FakeAsana(preset="tiny", seed=17, free_workspaces=True, latency_ms=2) as fake:
-        catalog, export = catalog_for(), fake.export()
-        first = run_tap(tmp_path / "one", config_for(fake), catalog)
-        assert first.returncode == 0, first.stderr
-        task = next(t for t in export["tasks"] if not t["parent"] and len(t["projects"]) == 1)
+    with free_account_synced_once(tmp_path, 17) as (fake, catalog, export, first):
+        task = single_project_task(export)
         home = task["projects"][0]["gid"]
         moved = fake.mutate("add_to_project", gids=[task["gid"]])["tasks"][0]
         # The home project is walked (its token is gone), where the task is older than every
@@ -392,16 +403,12 @@ def test_a_task_filtered_out_by_one_projects_walk_is_still_sent_for_another_proj
         second = run_tap(tmp_path / "two", config_for(fake, max_workers=1), catalog, state=first.final_state)
         assert second.returncode == 0, second.stderr
         assert "Sync token of project %s expired" % home in second.stderr
-        sent = [r for r in second.records("tasks") if r["gid"] == task["gid"]]
-        assert len(sent) == 1 and {p["gid"] for p in sent[0]["projects"]} == {home, moved["project"]}
+        assert projects_sent(second, task["gid"]) == {home, moved["project"]}
 
 
 def test_the_daily_full_read_sends_what_the_projects_events_name_and_a_tasks_only_run_keeps_tokens(tmp_path):
-    with FakeAsana(preset="tiny", seed=17, free_workspaces=True, latency_ms=2) as fake:
-        catalog, export = catalog_for(), fake.export()
-        first = run_tap(tmp_path / "one", config_for(fake), catalog)
-        assert first.returncode == 0, first.stderr
-        task = next(t for t in export["tasks"] if not t["parent"] and len(t["projects"]) == 1)
+    with free_account_synced_once(tmp_path, 17) as (fake, catalog, export, first):
+        task = single_project_task(export)
         target = next(p["gid"] for p in export["projects"] if p["workspace"]["gid"] == task["workspace"]["gid"]
                       and p["gid"] != task["projects"][0]["gid"] and not p["archived"])
         fake.mutate("add_to_project", gids=[task["gid"]], project=target)
@@ -411,8 +418,7 @@ def test_the_daily_full_read_sends_what_the_projects_events_name_and_a_tasks_onl
         fake.reset_stats()
         second = run_tap(tmp_path / "two", config_for(fake), catalog, state=state)
         assert second.returncode == 0, second.stderr
-        sent = [r for r in second.records("tasks") if r["gid"] == task["gid"]]
-        assert len(sent) == 1 and target in {p["gid"] for p in sent[0]["projects"]}
+        assert target in projects_sent(second, task["gid"])
         assert f"Project {target} was last read in full a day ago" in second.stderr
         routes = routes_of(fake)
         assert routes["GET /tasks"] == 1 and "GET /tasks/{gid}" not in routes  # that project alone, walked
