@@ -114,9 +114,14 @@ def mark_done(state: Mapping[str, Any], partition: str, currently_syncing: Optio
     return new
 
 
+def _token_entry(state: Mapping[str, Any], project: str) -> Optional[Dict[str, str]]:
+    """The project's entry of the last finished run's `sync_tokens`."""
+    return state.get("sync_tokens", {}).get(project)
+
+
 def sync_token(state: Mapping[str, Any], project: str, since: Iterable[dt.datetime]) -> Optional[str]:
     """The project's sync token, if it covers every change after each of `since`."""
-    entry = state.get("sync_tokens", {}).get(project)
+    entry = _token_entry(state, project)
     if not entry:
         return None
     taken_for = parse_datetime(entry["since"])
@@ -125,14 +130,14 @@ def sync_token(state: Mapping[str, Any], project: str, since: Iterable[dt.dateti
 
 def full_read_due(state: Mapping[str, Any], project: str, every: dt.timedelta) -> bool:
     """Whether the project's last full read is `every` or more before this run's start."""
-    entry = state.get("sync_tokens", {}).get(project)
+    entry = _token_entry(state, project)
     started = parse_datetime(run_started_at(state))
     return not entry or started - parse_datetime(entry["read_in_full"]) >= every
 
 
 def last_read_in_full(state: Mapping[str, Any], project: str) -> Optional[dt.datetime]:
     """When a finished run last read the whole project, if it was read through events."""
-    entry = state.get("sync_tokens", {}).get(project)
+    entry = _token_entry(state, project)
     return parse_datetime(entry["read_in_full"]) if entry else None
 
 
@@ -146,7 +151,7 @@ def keep_sync_token(state: Mapping[str, Any], project: str, token: Optional[str]
     new = copy.deepcopy(dict(state))
     progress = new["progress"]
     started = progress["started_at"]
-    old = new.get("sync_tokens", {}).get(project)
+    old = _token_entry(new, project)
     tokens = progress.setdefault("sync_tokens", {})
     if token is None:
         if old:

@@ -227,10 +227,10 @@ class Run:
                     jobs.append(self._projects_job(gid, "walk"))
         return jobs
 
-    def _emit_all(self, name: str, shift: dt.timedelta = dt.timedelta()) -> Callable[[List[Dict[str, Any]]], List[Job]]:
+    def _emit_all(self, name: str) -> Callable[[List[Dict[str, Any]]], List[Job]]:
         def handle(records: List[Dict[str, Any]]) -> List[Job]:
             for record in records:
-                self._emit(name, record, shift)
+                self._emit(name, record)
             return []
         return handle
 

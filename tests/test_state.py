@@ -121,7 +121,6 @@ def test_a_project_that_could_not_be_read_keeps_the_last_runs_token_and_full_rea
     assert st.last_read_in_full(done, "1") == st.parse_datetime(APRIL) and st.last_read_in_full(done, "2") is None
 
 
-
 def test_a_run_that_could_not_list_every_project_keeps_the_old_tokens_of_those_it_did_not_reach():
     old = {"sync_tokens": {"1": {"sync": "old-1", "since": APRIL, "read_in_full": APRIL},
                            "2": {"sync": "old-2", "since": APRIL, "read_in_full": APRIL}}}
