@@ -6,7 +6,6 @@ subtasks, stories and sections) is finished.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import sys
 import time
@@ -18,6 +17,7 @@ from tap_asana.client import AsanaClient, Fatal, Skip, format_asana_time, parse_
 from tap_asana.config import Config
 from tap_asana.scheduler import Job, Scheduler, StopFlag, Stopped
 from tap_asana.selection import Selection
+from tap_asana.writer import Writer
 from tap_asana.streams import (INCREMENTAL, STREAMS, PortfolioItems, Portfolios, ProjectEvents, Projects, Sections,
                                Stories, Subtasks, TaskById, TaskSearch, Tags, Tasks, TeamMembers, Teams, Users,
                                Workspaces)
@@ -33,21 +33,6 @@ SEARCH_LOOKBACK = dt.timedelta(minutes=5)
 EVENTS_FULL_READ_EVERY = dt.timedelta(hours=24)
 #: The start of a run is taken a little before Asana's clock read at the first answer.
 CLOCK_MARGIN = dt.timedelta(seconds=1)
-
-
-class Writer:
-    """Singer messages on one stream, one JSON object per line."""
-
-    def __init__(self, out: IO[str] = sys.stdout):
-        self.out = out
-        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-    def write(self, message: Dict[str, Any]) -> None:
-        self.out.write(self.dumps(message) + "\n")
-
-    def state(self, value: Dict[str, Any]) -> None:
-        self.write({"type": "STATE", "value": value})
-        self.out.flush()
 
 
 class Run:
