@@ -86,6 +86,55 @@ def bookmark(state: Mapping[str, Any], stream: str, key: str) -> Optional[dt.dat
     return parse_datetime(value) if value else None
 
 
+# --- partitions ------------------------------------------------------------------------------
+# A partition is a unit of work checkpointed when finished. Its name is built and parsed only here:
+#   "workspaces"                   the workspaces listing
+#   "<stream>:<workspace>"         a workspace-level listing (users, tags, teams, portfolios, projects)
+#   "search:<workspace>"           the search for a workspace's changed tasks
+#   "tasks-of:<workspace>"         the workspace's tasks in no project
+#   "project:<gid>:<how>"          one project with all below it, named by how its tasks are reached
+#                                  (a project done one way is not done another way)
+
+#: the stream `currently_syncing` names while a partition of each kind is open
+_STREAM_OF_KIND = {"project": "tasks", "search": "subtasks", "tasks-of": "tasks"}
+
+
+def workspace_partition(stream: str, workspace: str) -> str:
+    return f"{stream}:{workspace}"
+
+
+def search_partition(workspace: str) -> str:
+    return f"search:{workspace}"
+
+
+def no_project_partition(workspace: str) -> str:
+    return f"tasks-of:{workspace}"
+
+
+def project_partition(project: str, how: str) -> str:
+    return f"project:{project}:{how}"
+
+
+def project_of(partition: str) -> Optional[str]:
+    """The project gid of a project partition, else None."""
+    kind, _, rest = partition.partition(":")
+    return rest.split(":")[0] if kind == "project" else None
+
+
+def stream_of(partition: Optional[str]) -> Optional[str]:
+    """The stream to name in `currently_syncing` while `partition` is open."""
+    if partition is None:
+        return None
+    kind = partition.split(":", 1)[0]
+    return _STREAM_OF_KIND.get(kind, kind)
+
+
+def done_projects(state: Mapping[str, Any]) -> List[str]:
+    """Gids of the projects the unfinished run has finished, however their tasks were reached."""
+    return [p for p in (project_of(d) for d in state.get("progress", {}).get("done", ())) if p]
+
+
+# --- runs ---------------------------------------------------------------------------------------
 def begin_run(state: Mapping[str, Any], started_at: str, streams: List[str]) -> Dict[str, Any]:
     """Start a run, or resume the unfinished one the state describes if it synced the same
     streams (a partition done for other streams is not done for these)."""
@@ -162,22 +211,25 @@ def keep_sync_token(state: Mapping[str, Any], project: str, token: Optional[str]
     return new
 
 
-def finish_run(state: Mapping[str, Any], bookmarks: Iterable[tuple], tokens_read: bool = False,
-               keep_old_tokens: bool = False) -> Dict[str, Any]:
-    """Close a finished run: each (stream, key) bookmark moves to the run's start. If the
-    run read projects through events (`tokens_read`), the sync tokens it took replace the
-    old ones: a project no longer read that way (premium, gone) drops out of the state,
-    unless the run could not list every project (`keep_old_tokens`), when the old entries
-    of projects it did not reach are kept."""
+def adopt_tokens(state: Mapping[str, Any], keep_old: bool = False) -> Dict[str, Any]:
+    """At the end of a run that read projects through their events: the sync tokens it took
+    replace the old ones, so a project no longer read that way (gone, out of reach) drops out
+    of the state, unless the run could not list every project (`keep_old`), when the old
+    entries of projects it did not reach are kept."""
+    new = copy.deepcopy(dict(state))
+    taken = new["progress"].get("sync_tokens", {})
+    new["sync_tokens"] = {**new.get("sync_tokens", {}), **taken} if keep_old else taken
+    if not new["sync_tokens"]:
+        del new["sync_tokens"]
+    return new
+
+
+def finish_run(state: Mapping[str, Any], bookmarks: Iterable[tuple]) -> Dict[str, Any]:
+    """Close a finished run: each (stream, key) bookmark moves to the run's start."""
     new = copy.deepcopy(dict(state))
     started_at = run_started_at(new)
     for stream, key in bookmarks:
         new["bookmarks"].setdefault(stream, {})[key] = started_at
-    if tokens_read:
-        taken = new["progress"].get("sync_tokens", {})
-        new["sync_tokens"] = {**new.get("sync_tokens", {}), **taken} if keep_old_tokens else taken
-        if not new["sync_tokens"]:
-            del new["sync_tokens"]
     new.pop("progress", None)
     new["currently_syncing"] = None
     return new

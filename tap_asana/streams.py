@@ -32,6 +32,10 @@ class Stream:
     renames: ClassVar[Mapping[str, str]] = {}
     #: fields the walk needs from each record whatever the user selected
     walk_fields: ClassVar[Tuple[str, ...]] = ()
+    #: (column, stream): a column filled, for each record, by a listing of another endpoint
+    column_from: ClassVar[Optional[Tuple[str, type]]] = None
+    #: whether the stream exists only in organizations (workspaces with ``is_organization``)
+    organizations_only: ClassVar[bool] = False
 
     @classmethod
     def request(cls, context: Mapping[str, str]) -> Tuple[str, Dict[str, str]]:
@@ -83,6 +87,7 @@ class Teams(Stream):
     name = "teams"
     path = "/workspaces/{workspace}/teams"
     parent = Workspaces
+    organizations_only = True
 
 
 class TeamMembers(Stream):
@@ -243,6 +248,9 @@ class PortfolioItems(Stream):
     path = "/portfolios/{gid}/items"
     parent = Portfolios
 
+
+Teams.column_from = ("users", TeamMembers)
+Portfolios.column_from = ("portfolio_items", PortfolioItems)
 
 #: The streams a catalog offers, in the order they are synced.
 STREAMS: Dict[str, type] = {

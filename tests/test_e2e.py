@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from fake_asana import FakeAsana
+from tap_asana import state as st
 from tap_asana.client import format_asana_time, parse_asana_time
 from tests.tapkit import (START_DATE, assert_valid_singer, catalog_for, config_for, expected_records, run_tap,
                           schemas, shape_like)
@@ -241,7 +242,7 @@ def test_no_state_comes_before_the_records_it_covers(full_run):
     checked = 0
     for message in run.messages:
         if message["type"] == "STATE" and message["value"].get("progress"):
-            done = {d.split(":")[1] for d in message["value"]["progress"]["done"] if d.startswith("project:")}
+            done = set(st.done_projects(message["value"]))
         elif message["type"] == "RECORD" and message["stream"] == "tasks":
             projects = home[message["record"]["gid"]]
             assert not (projects and projects <= done), f"task {message['record']['gid']} after its projects' STATE"
@@ -383,7 +384,7 @@ def test_a_resumed_run_whose_projects_were_all_done_keeps_the_tokens_it_took(tmp
                             "since": started, "read_in_full": started} for p in export["projects"]}
         interrupted = dict(first.final_state, progress={
             "started_at": started, "streams": sorted(s["stream"] for s in catalog["streams"]),
-            "done": [f"project:{p}:events" for p in taken], "sync_tokens": taken})
+            "done": [st.project_partition(p, "events") for p in taken], "sync_tokens": taken})
         fake.reset_stats()
         resumed = run_tap(tmp_path / "two", config_for(fake), catalog, state=interrupted)
         assert resumed.returncode == 0, resumed.stderr

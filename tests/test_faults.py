@@ -100,9 +100,9 @@ def test_killed_at_many_points_then_resumed_loses_nothing(clean, tmp_path):
         assert set(got) == set(want), f"kill {i} at line {cut}: lost {sorted(set(want) - set(got))[:3]}"
         assert all(got[k] == want[k] for k in want), f"kill {i}: a record differs"
         if state and state.get("progress"):
-            done = {d.rsplit(":", 1)[0] for d in state["progress"]["done"]}
+            done = set(st.done_projects(state))
             for task in second.records("tasks"):  # each re-read task has a project not finished before
-                homes = {f"project:{p['gid']}" for p in task.get("projects") or []}
+                homes = {p["gid"] for p in task.get("projects") or []}
                 assert homes - done, f"kill {i}: re-read task {task['gid']} of finished projects"
 
 

@@ -80,7 +80,7 @@ def test_sync_tokens_wait_for_the_run_to_finish_then_replace_the_old_ones():
     s = st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1", read_in_full=False)
     assert s["sync_tokens"] == old["sync_tokens"]  # an interrupted run changes no token
     resumed = st.begin_run(s, "2026-05-02T00:00:00.000Z", ["tasks"])
-    done = st.finish_run(resumed, [("tasks", "modified_at")], tokens_read=True)
+    done = st.finish_run(st.adopt_tokens(resumed), [("tasks", "modified_at")])
     # project 2 was not read through events this run; project 1's last full read carries over
     assert done["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "read_in_full": APRIL}}
     assert st.validate(done) == done
@@ -90,9 +90,9 @@ def test_sync_tokens_wait_for_the_run_to_finish_then_replace_the_old_ones():
 
 def test_a_run_that_read_no_tasks_keeps_the_tokens_and_one_with_none_left_drops_the_key():
     old = {"sync_tokens": {"1": {"sync": "old-1", "since": START, "read_in_full": START}}}
-    kept = st.finish_run(st.begin_run(old, START, ["users"]), [], tokens_read=False)
+    kept = st.finish_run(st.begin_run(old, START, ["users"]), [])
     assert kept["sync_tokens"] == old["sync_tokens"]
-    assert "sync_tokens" not in st.finish_run(st.begin_run(old, START, ["tasks"]), [], tokens_read=True)
+    assert "sync_tokens" not in st.finish_run(st.adopt_tokens(st.begin_run(old, START, ["tasks"])), [])
 
 
 def test_a_sync_token_serves_only_bookmarks_no_older_than_the_run_that_took_it():
@@ -116,7 +116,7 @@ def test_a_project_that_could_not_be_read_keeps_the_last_runs_token_and_full_rea
     entry = {"sync": "old-1", "since": APRIL, "read_in_full": APRIL}
     s = st.keep_sync_token(st.begin_run({"sync_tokens": {"1": entry}}, START, ["tasks"]), "1", None, read_in_full=True)
     s = st.keep_sync_token(s, "2", None, read_in_full=False)  # never read before: nothing to carry
-    done = st.finish_run(s, [("tasks", "modified_at")], tokens_read=True)
+    done = st.finish_run(st.adopt_tokens(s), [("tasks", "modified_at")])
     assert done["sync_tokens"] == {"1": entry}
     assert st.last_read_in_full(done, "1") == st.parse_datetime(APRIL) and st.last_read_in_full(done, "2") is None
 
@@ -125,7 +125,18 @@ def test_a_run_that_could_not_list_every_project_keeps_the_old_tokens_of_those_i
     old = {"sync_tokens": {"1": {"sync": "old-1", "since": APRIL, "read_in_full": APRIL},
                            "2": {"sync": "old-2", "since": APRIL, "read_in_full": APRIL}}}
     s = st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1", read_in_full=False)
-    kept = st.finish_run(s, [], tokens_read=True, keep_old_tokens=True)
+    kept = st.finish_run(st.adopt_tokens(s, keep_old=True), [])
     assert kept["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "read_in_full": APRIL},
                                    "2": old["sync_tokens"]["2"]}
-    assert set(st.finish_run(s, [], tokens_read=True)["sync_tokens"]) == {"1"}
+    assert set(st.finish_run(st.adopt_tokens(s), [])["sync_tokens"]) == {"1"}
+
+
+def test_partition_names_are_built_and_parsed_by_the_state_module():
+    project = st.project_partition("42", "events")
+    assert st.project_of(project) == "42" and st.stream_of(project) == "tasks"
+    assert st.project_of(st.workspace_partition("users", "42")) is None
+    assert st.stream_of(st.workspace_partition("users", "42")) == "users"
+    assert st.stream_of(st.search_partition("7")) == "subtasks" and st.stream_of(None) is None
+    s = st.mark_done(st.begin_run({}, START, ["tasks"]), project, "tasks")
+    s = st.mark_done(s, st.project_partition("43", "walk"), "tasks")
+    assert st.done_projects(s) == ["42", "43"]

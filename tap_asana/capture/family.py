@@ -1,0 +1,88 @@
+"""What happens to a task or subtask once a finder has found it, whatever found it: it is
+sent, its stories are read if it changed since the stories bookmark, and (when the finder
+walks) its subtasks are listed, down to every depth.
+
+Each listing is made once a run per task, and again only when another parent brings a wider
+look-back (``shift``): a task in two projects is met twice, and the second may come from a
+project read in full, which looks further back than the first.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Container, Dict, List, Optional
+
+from tap_asana.capture.sink import Sink
+from tap_asana.client import parse_asana_time
+from tap_asana.reader import Reader
+from tap_asana.scheduler import Job
+from tap_asana.streams import Stories, Subtasks, TaskSearch
+
+NO_SHIFT = dt.timedelta()
+
+
+class TaskFamily:
+    def __init__(self, reader: Reader, sink: Sink):
+        self.reader, self.sink = reader, sink
+        # Tasks and subtasks share columns: one field list serves both (and search, and by-id reads).
+        self.fields = list(TaskSearch.walk_fields) + sorted(
+            {p for n in ("tasks", "subtasks") if n in reader.selected for p in reader.selected[n].paths})
+        # task gid -> the widest look-back its subtasks / its stories were listed with this run
+        self.walked: Dict[str, dt.timedelta] = {}
+        self.stories_read: Dict[str, dt.timedelta] = {}
+
+    def found(self, partition: str, task: Dict[str, Any], name: str, walk: bool,
+              shift: dt.timedelta = NO_SHIFT, named: Container[str] = ()) -> List[Job]:
+        """Send a task as a record of stream `name` (whatever its time if it is `named`),
+        then read its stories and, if `walk`, its subtasks."""
+        gid, jobs = task["gid"], []
+        self.sink.emit(name, task, shift, gid in named)
+        modified = parse_asana_time(task["modified_at"]) if task.get("modified_at") else None
+        if self.sink.wants("stories") and (modified is None or modified >= self.sink.since["stories"] - shift):
+            before = self.stories_read.get(gid)
+            if before is None or shift > before:
+                self.stories_read[gid] = shift
+                jobs.append(self.reader.listing(partition, Stories, {"gid": gid}, _StoriesOf(self.sink, shift, before)))
+        if walk and task.get("num_subtasks"):
+            before = self.walked.get(gid)
+            if before is None or shift > before:
+                self.walked[gid] = shift
+                jobs.append(self.reader.listing(partition, Subtasks, {"gid": gid},
+                                                _SubtasksOf(self, partition, shift, named), fields=self.fields))
+        return jobs
+
+    def found_alone(self, partition: str, task: Dict[str, Any], shift: dt.timedelta,
+                    named: Container[str] = ()) -> List[Job]:
+        """A task met without its parent (search, an event): a subtask if it has a parent,
+        a task if it is in a project (a subtask added to a project is both)."""
+        jobs: List[Job] = []
+        if task.get("parent"):
+            jobs += self.found(partition, task, "subtasks", walk=False, shift=shift, named=named)
+        if task.get("projects"):
+            jobs += self.found(partition, task, "tasks", walk=False, shift=shift, named=named)
+        return jobs
+
+
+class _SubtasksOf:
+    """Handles a page of one task's subtasks."""
+
+    def __init__(self, family: TaskFamily, partition: str, shift: dt.timedelta, named: Container[str]):
+        self.family, self.partition, self.shift, self.named = family, partition, shift, named
+
+    def __call__(self, records: List[Dict[str, Any]]) -> List[Job]:
+        return [job for r in records
+                for job in self.family.found(self.partition, r, "subtasks", True, self.shift, self.named)]
+
+
+class _StoriesOf:
+    """Handles a page of one task's stories: those created since the bookmark less `shift`,
+    but not those a listing with the look-back `sent` already sent this run."""
+
+    def __init__(self, sink: Sink, shift: dt.timedelta, sent: Optional[dt.timedelta]):
+        self.sink, self.shift = sink, shift
+        self.bound = sink.since["stories"] - sent if sent is not None else None
+
+    def __call__(self, records: List[Dict[str, Any]]) -> List[Job]:
+        for record in records:
+            if self.bound is None or (record.get("created_at") and parse_asana_time(record["created_at"]) < self.bound):
+                self.sink.emit("stories", record, self.shift)
+        return []

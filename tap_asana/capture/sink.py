@@ -1,0 +1,19 @@
+"""What a finder may do with what it finds: the run's side of the interface."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Dict, Mapping, Protocol
+
+
+
+class Sink(Protocol):
+    #: stream -> the time an incremental stream's records must reach to be sent (bookmark or start_date)
+    since: Mapping[str, dt.datetime]
+
+    def wants(self, stream: str) -> bool:
+        """Whether the catalog selects `stream`."""
+
+    def emit(self, stream: str, record: Dict[str, Any], shift: dt.timedelta = dt.timedelta(),
+             named: bool = False) -> bool:
+        """Send `record` unless unselected, already sent this run, or older than its stream's
+        `since` less `shift` (a `named` record is sent whatever its time)."""

@@ -1,0 +1,143 @@
+"""Asana reads as scheduler jobs: each job sends one request (on a worker thread) and hands
+the answer to a handler (on the writing thread), which may return follow-up jobs.
+
+The reader counts pages per stream and decides what a 402/403/404 means for a listing: on
+the first page the listing is skipped (and its stream marked incomplete, so it gets no
+ACTIVATE_VERSION); halfway through its pages it would leave the listing half read, so the
+run stops, unless the caller says what to do instead (``on_fail``).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+
+from tap_asana.client import AsanaClient, Fatal, Skip
+from tap_asana.scheduler import Job
+
+LOGGER = logging.getLogger("tap_asana")
+
+Records = List[Dict[str, Any]]
+Jobs = Iterable[Job]
+
+
+def _nothing() -> Jobs:
+    return ()
+
+
+class Reader:
+    def __init__(self, client: AsanaClient, selected: Mapping[str, Any]):
+        self.client, self.selected = client, selected
+        self.pages: Counter = Counter()  # stream (or "events") -> pages read
+        self.incomplete: set = set()  # streams with a listing skipped on 403/404
+        self.active: Dict[str, List[float]] = {}  # stream -> [first, last] page time
+        self._opt_fields: Dict[tuple, str] = {}
+
+    def opt_fields(self, stream: type, paths: Sequence[str]) -> str:
+        key = (stream, tuple(paths))
+        if key not in self._opt_fields:  # thousands of listings share a few field lists
+            self._opt_fields[key] = stream.opt_fields(paths)
+        return self._opt_fields[key]
+
+    def _query(self, stream: type, context: Mapping[str, str], fields: Optional[Sequence[str]],
+               params: Optional[Mapping[str, str]] = None) -> tuple:
+        path, query = stream.request(context)
+        query.update(params or {})
+        sel = self.selected.get(stream.name)
+        paths = sel.paths if sel is not None and fields is None else (fields or ["name"])
+        query["opt_fields"] = self.opt_fields(stream, paths)
+        return path, query
+
+    def listing(self, partition: str, stream: type, context: Mapping[str, str],
+                on_records: Callable[[Records], Jobs], *, fields: Optional[Sequence[str]] = None,
+                params: Optional[Mapping[str, str]] = None, on_done: Callable[[], Jobs] = _nothing,
+                on_fail: Optional[Callable[[Skip], Jobs]] = None, search_after: Optional[str] = None) -> Job:
+        """Read one listing page by page; ``on_done`` runs once it is read or skipped.
+        ``fields`` are the leaf paths to ask for (default: the stream's selected columns)."""
+        path, query = self._query(stream, context, fields, params)
+        pages = (self.client.search(path, query, "modified_at", search_after) if search_after
+                 else self.client.listing(path, query, stream.paginated))
+        return _Listing(self, partition, stream.name, path, pages, on_records, on_done, on_fail).job()
+
+    def events(self, partition: str, resource: str, token: Optional[str],
+               on_events: Callable[[Records], Jobs], on_done: Callable[[Any], Jobs],
+               on_fail: Callable[[Skip], Jobs]) -> Job:
+        """Read a resource's events since `token`; ``on_done`` gets the finished listing
+        (its ``sync`` token for the next run, and ``expired`` if Asana answered 412)."""
+        pages = self.client.events(resource, token)
+        return _Listing(self, partition, "events", "/events", pages, on_events,
+                        lambda: on_done(pages), on_fail).job()
+
+    def record(self, partition: str, stream: type, context: Mapping[str, str], fields: Sequence[str],
+               on_record: Callable[[Dict[str, Any]], Jobs], on_fail: Callable[[Skip], Jobs]) -> Job:
+        """GET one record."""
+        path, query = self._query(stream, context, fields)
+        return _One(self, partition, path, query, on_record, on_fail).job()
+
+    def request(self, partition: str, path: str, query: Mapping[str, Any],
+                on_answer: Callable[[Any], Jobs], on_fail: Callable[[Skip], Jobs]) -> Job:
+        """GET one answer as it is (its ``data``)."""
+        return _One(self, partition, path, dict(query), on_answer, on_fail).job()
+
+    def count_page(self, name: str) -> None:
+        self.pages[name] += 1
+        span = self.active.setdefault(name, [time.monotonic(), 0.0])
+        span[1] = time.monotonic()
+
+
+class _Listing:
+    """One listing's job: fetch the next page, hand it over, then ask for the next."""
+
+    def __init__(self, reader: Reader, partition: str, name: str, path: str, pages: Any,
+                 on_records: Callable[[Records], Jobs], on_done: Callable[[], Jobs],
+                 on_fail: Optional[Callable[[Skip], Jobs]]):
+        self.reader, self.partition, self.name, self.path, self.pages = reader, partition, name, path, pages
+        self.on_records, self.on_done, self.on_fail = on_records, on_done, on_fail
+        self.read = 0
+
+    def job(self) -> Job:
+        return Job(self.partition, self.fetch, self.then)
+
+    def fetch(self) -> Any:
+        try:
+            return self.pages.fetch_next()
+        except Skip as exc:
+            return exc
+
+    def then(self, result: Any) -> List[Job]:
+        self.reader.count_page(self.name)
+        self.read += 1
+        if isinstance(result, Skip):
+            if self.on_fail is not None:
+                return list(self.on_fail(result))
+            if self.read > 1:
+                raise Fatal(f"{self.path} answered {result.status} halfway through its pages ({result})")
+            LOGGER.warning("Skipped %s at %s: Asana answered %s (%s)", self.name, self.path, result.status, result)
+            if result.status != 402:  # 402: the plan has no such data, nothing was missed
+                self.reader.incomplete.add(self.name)
+            return list(self.on_done())
+        jobs = list(self.on_records(result) or ())
+        jobs += [self.job()] if not self.pages.done else list(self.on_done())
+        return jobs
+
+
+class _One:
+    def __init__(self, reader: Reader, partition: str, path: str, query: Dict[str, str],
+                 on_record: Callable[[Dict[str, Any]], Jobs], on_fail: Callable[[Skip], Jobs]):
+        self.reader, self.partition, self.path, self.query = reader, partition, path, query
+        self.on_record, self.on_fail = on_record, on_fail
+
+    def job(self) -> Job:
+        return Job(self.partition, self.fetch, self.then)
+
+    def fetch(self) -> Any:
+        try:
+            return self.reader.client.get(self.path, self.query)
+        except Skip as exc:
+            return exc
+
+    def then(self, result: Any) -> List[Job]:
+        if isinstance(result, Skip):
+            return list(self.on_fail(result))
+        return list(self.on_record(result["data"]) or ())
