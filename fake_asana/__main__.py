@@ -34,7 +34,8 @@ def parser() -> argparse.ArgumentParser:
         flag = "--" + f.name.replace("_", "-")
         help_text = f.metadata.get("help", "")
         if str(f.type) == "bool":
-            options.add_argument(flag, action="store_true", default=f.default, help=help_text)
+            options.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default,
+                                 help=f"{help_text} (default {str(f.default).lower()})")
         else:
             options.add_argument(flag, type=_TYPES[str(f.type)], default=f.default,
                                  help=f"{help_text} (default {f.default})")

@@ -13,6 +13,8 @@ from .timefmt import fmt_date, fmt_datetime
 DAY_MS = 86_400_000
 SUBTYPES = (("default_task", 0.85), ("milestone", 0.08), ("approval", 0.07))
 OPEN_APPROVAL_STATUSES = ("pending", "rejected", "changes_requested")  # a completed approval is "approved"
+#: `Builder.task(assignee=NOBODY)`: unassigned for sure (None lets the task draw an assignee).
+NOBODY = ""
 
 
 def ref(gid: Optional[str], embed: str = "compact") -> Optional[Ref]:
@@ -52,7 +54,8 @@ class Builder:
     # --- tasks --------------------------------------------------------------------------------
     def task(self, workspace: str, created: int, modified: int, parent: Optional[str] = None,
              assignee: Optional[str] = None, name: Optional[str] = None) -> Dict[str, Any]:
-        """A task homed nowhere yet (see `home`); links it to its workspace and parent."""
+        """A task homed nowhere yet (see `home`); links it to its workspace and parent.
+        `assignee` None draws one (or none); NOBODY leaves the task unassigned."""
         rng, store = self.rng, self.store
         gid = store.new_gid()
         users = self.members(workspace)

@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .api import Restrictions, alphabetical
 from .mutate import OPS, Mutator
+from .options import Options
 from .render import Renderer
 from .stats import Stats
 from .store import Rel, Store
@@ -16,10 +17,24 @@ from .store import Rel, Store
 Result = Tuple[int, Dict[str, Any]]
 
 
-def export(store: Store, restrictions: Restrictions) -> Dict[str, Any]:
+def orphan_trees(store: Store) -> Tuple[List[str], List[str]]:
+    """Top-level tasks in no project, and every subtask below them (any depth), in gid order."""
+    roots = [t["gid"] for t in store.of_type("task") if not t["parent"] and not t["projects"]]
+    below, frontier = [], list(roots)
+    while frontier:
+        children = store.related(Rel.TASK_SUBTASKS, frontier.pop())
+        below.extend(children)
+        frontier.extend(children)
+    return roots, sorted(below)
+
+
+def export(store: Store, restrictions: Restrictions, options: Optional[Options] = None) -> Dict[str, Any]:
     """Everything the API serves, every field included (opt-in ones too), references as
     compact records. Team members and portfolio items are listed in the order the API
-    lists them. My Tasks sections are not project sections and are left out."""
+    lists them. My Tasks sections are not project sections and are left out. `meta` holds
+    what a test oracle cannot read from the records: tasks in no project (`orphans`, and
+    `orphan_subtasks` below them), the tasks deleted so far with the `created_at` of their
+    `deleted` event, and the options in force (the clock is in /_control/config)."""
     render = Renderer(store)
     with store.lock:
         def full(resource_type: str) -> List[Dict[str, Any]]:
@@ -32,6 +47,7 @@ def export(store: Store, restrictions: Restrictions) -> Dict[str, Any]:
                            portfolio_items=[render.compact(i)
                                             for i in store.related_records(Rel.PORTFOLIO_ITEMS, p["gid"])])
                       for p in store.of_type("portfolio")]
+        orphans, orphan_subtasks = orphan_trees(store)
         return {
             "workspaces": full("workspace"), "users": full("user"), "teams": teams, "projects": full("project"),
             "sections": [render.full(s, opt_in=True) for s in store.of_type("section") if not s.get("_my_tasks")],
@@ -40,14 +56,18 @@ def export(store: Store, restrictions: Restrictions) -> Dict[str, Any]:
             "meta": {"seed": store.seed, "me": store.me,
                      "free_workspaces": sorted(restrictions.free_workspaces),
                      "forbidden_projects": sorted(restrictions.forbidden_projects),
-                     "vanished_tasks": sorted(restrictions.vanished_tasks)},
+                     "vanished_tasks": sorted(restrictions.vanished_tasks),
+                     "orphans": orphans, "orphan_subtasks": orphan_subtasks,
+                     "deleted": dict(sorted(store.deleted.items())),
+                     "options": options.as_dict() if options else None},
         }
 
 
 class Control:
     def __init__(self, store: Store, restrictions: Restrictions, mutator: Mutator, stats: Stats,
-                 config: Callable[[], Dict[str, Any]]) -> None:
+                 config: Callable[[], Dict[str, Any]], options: Optional[Options] = None) -> None:
         self.store, self.restrictions, self.mutator, self.stats = store, restrictions, mutator, stats
+        self.options = options
         self._config = config
         self._lock = threading.Lock()
         self._served = 0
@@ -73,7 +93,7 @@ class Control:
             with self._lock:
                 return 200, {"applied": list(self._applied), "pending": len(self._pending), "served": self._served}
         if route == ("GET", "/_control/export"):
-            return 200, export(self.store, self.restrictions)
+            return 200, export(self.store, self.restrictions, self.options)
         if route == ("GET", "/_control/config"):
             return 200, self._config()
         if route == ("GET", "/_control/requests"):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 from . import vocab
-from .builder import DAY_MS, Builder
+from .builder import DAY_MS, NOBODY, Builder
 from .store import Ref, Rel, Store
 from .timefmt import fmt_datetime, hour_floor_ms, parse_ms, wall_ms
 
@@ -32,6 +32,8 @@ class Sizes:
     portfolios: int  # in the organization
     multi_home_fraction: float = 0.06  # tasks that are also in a second project
     dependency_fraction: float = 0.05
+    unassigned_orphans: int = 1  # per workspace: tasks in no project and assigned to nobody
+    orphan_subtask_trees: int = 1  # per workspace: tasks in no project that get subtasks
 
 
 PRESETS: Dict[str, Sizes] = {
@@ -110,6 +112,7 @@ class _Generation:
         self.dependencies(tasks)
         self.stories(everything)
         self.portfolios(org, projects, fields)
+        self.more_orphans((org, personal))
 
     # --- people and places ----------------------------------------------------------------------
     def workspaces(self) -> Sequence[str]:
@@ -296,6 +299,39 @@ class _Generation:
                 created = self.between(self.start, self.end)
                 out.append(self.b.task(workspace, created, self.between(created, self.end), assignee=assignee))
         return out
+
+    def more_orphans(self, workspaces: Sequence[str]) -> None:
+        """Per workspace: a task in no project assigned to someone other than "me" (if
+        `orphans` drew none), `unassigned_orphans` tasks assigned to nobody, and subtasks
+        (the first one assigned to "me") under `orphan_subtask_trees` of them, with their
+        stories. Drawn last and from their own random stream, so the data generated before
+        (gids included) is the same as without them."""
+        self.rng = random.Random(f"orphans:{self.store.seed}")
+        self.b = Builder(self.store, self.rng)
+        me, added = self.store.me, []
+        for workspace in workspaces:
+            mine = [t for t in self.store.related_records(Rel.WORKSPACE_TASKS, workspace)
+                    if not t["parent"] and not t["projects"]]
+            others = [u for u in self.b.members(workspace) if u != me]
+            if others and not any(t["assignee"] and t["assignee"].gid != me for t in mine):
+                mine.append(self._orphan(workspace, self.rng.choice(others)))
+                added.append(mine[-1])
+            for _ in range(self.sizes.unassigned_orphans):
+                mine.append(self._orphan(workspace, NOBODY))
+                added.append(mine[-1])
+            # Trees under an orphan of "me" first, then an unassigned one, then the others.
+            rank = {me: 0, None: 1}
+            ordered = sorted(mine, key=lambda t: rank.get(t["assignee"].gid if t["assignee"] else None, 2))
+            for parent in ordered[:self.sizes.orphan_subtask_trees]:
+                for k in range(self.rng.randint(1, 2)):
+                    created = self.between(parse_ms(parent["created_at"]), self.end)
+                    added.append(self.b.task(workspace, created, self.between(created, self.end),
+                                             parent=parent["gid"], assignee=me if k == 0 else None))
+        self.stories(added)
+
+    def _orphan(self, workspace: str, assignee: str) -> Dict[str, Any]:
+        created = self.between(self.start, self.end)
+        return self.b.task(workspace, created, self.between(created, self.end), assignee=assignee)
 
     def tag_tasks(self, tasks: List[Dict[str, Any]], tags: Dict[str, List[str]]) -> None:
         for task in tasks:

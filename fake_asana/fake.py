@@ -45,21 +45,23 @@ class FakeAsana:
         self.store = generate(seed, self.sizes, _now_ms(now))
         self.restrictions = Restrictions.build(self.store, self.options)
         self.meter = Stats()
-        self.auth = Auth(self.options, self.store)
+        self.auth = Auth(self.options, self.store, clock=self.store.clock.monotonic)
         self.faults = FaultPlan(seed, self.options)
         self.rpm = PerMinute(lambda: self.options.rpm)
         self.search_rpm = PerMinute(lambda: self.options.search_rpm)
         self.in_flight = InFlight(lambda: self.options.max_concurrent)
         secret = hashlib.sha256(f"fake-asana-offsets:{seed}".encode()).digest()
-        pager = Pager(OffsetCodec(secret, lambda: self.options.offset_ttl), lambda: self.options.max_unpaginated,
+        pager = Pager(OffsetCodec(secret, lambda: self.options.offset_ttl, clock=self.store.clock.time),
+                      lambda: self.options.max_unpaginated,
                       expire_every=lambda: self.options.expire_offset_every)
         # Salted per server: a sync token is a place in this server's event log, which a
         # restarted server (same seed or not) does not have, so it must get the 412.
         sync_secret = hashlib.sha256(f"fake-asana-sync:{seed}:".encode() + os.urandom(16)).digest()
-        self.events = EventLog(self.store, SyncCodec(sync_secret, lambda: self.options.sync_ttl))
+        self.events = EventLog(self.store, SyncCodec(sync_secret, lambda: self.options.sync_ttl,
+                                                     clock=self.store.clock.time))
         self.api = Api(self.store, pager, self.restrictions, self.events)
-        self.mutator = Mutator(self.store, self.restrictions, self.events)
-        self.control = Control(self.store, self.restrictions, self.mutator, self.meter, self.config)
+        self.mutator = Mutator(self.store, self.restrictions, self.events, self.options)
+        self.control = Control(self.store, self.restrictions, self.mutator, self.meter, self.config, self.options)
         self._stopping = threading.Event()
         self._server: Optional[Server] = None
         self._thread: Optional[threading.Thread] = None
@@ -131,12 +133,15 @@ class FakeAsana:
         return self.control.mutate(op, **kwargs)
 
     def export(self) -> Dict[str, Any]:
-        return export(self.store, self.restrictions)
+        return export(self.store, self.restrictions, self.options)
 
     def requests(self) -> List[str]:
         """The last 10,000 request lines, `METHOD /path?query`."""
         return self.meter.lines()
 
     def config(self) -> Dict[str, Any]:
+        """`now` is the time the data was generated as of; `clock` the fake's current time
+        and `clock_offset_s` how far `advance_clock` has moved it past the wall clock."""
         return {"preset": self.preset, "seed": self.seed, "now": fmt_datetime(self.store.now_ms),
+                "clock": fmt_datetime(self.store.clock.ms()), "clock_offset_s": self.store.clock.offset,
                 "sizes": dict(self.sizes.__dict__), "options": self.options.as_dict()}

@@ -33,6 +33,8 @@ class Options:
     free_workspaces: bool = _opt(False, "treat every workspace as free (402 on premium endpoints)")
     forbidden_projects: int = _opt(0, "the first N non-archived projects answer 403 on tasks and sections")
     vanished_tasks: int = _opt(0, "N listed tasks answer 404 on their stories, subtasks and record")
+    bubble_subtask_changes: bool = _opt(True, "a subtask's field change reaches its ancestors' and their "
+                                              "projects' event streams (false: only its own)")
     max_unpaginated: int = _opt(1000, "results allowed without `limit` before the 'too large' 400")
     pat: str = _opt("fake-pat-0123456789", "the personal access token that never expires")
     client_id: str = _opt("fake-client-id", "OAuth client id accepted by the token endpoint")

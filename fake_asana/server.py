@@ -81,6 +81,10 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
+    def date_time_string(self, timestamp: Optional[float] = None) -> str:
+        # The Date header follows the fake's clock, so `advance_clock` moves it too.
+        return super().date_time_string(self.server.fake.store.clock.time() if timestamp is None else timestamp)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass  # nothing per request; the request log and stats are in memory
 

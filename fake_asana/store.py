@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from .timefmt import fmt_datetime, parse_ms, wall_ms
+from .timefmt import Clock, fmt_datetime, parse_ms
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class Store:
         self._next_gid = self.GID_BASE + gid_rng.randrange(10 ** 12)
         self._gid_rng = gid_rng
         self._last_stamp = 0
+        self.clock = Clock()
+        self.deleted: Dict[str, str] = {}  # gid of a deleted task -> created_at of its `deleted` event
 
     # --- records -----------------------------------------------------------------------------
     def new_gid(self) -> str:
@@ -98,10 +100,10 @@ class Store:
 
     # --- clock ------------------------------------------------------------------------------
     def stamp_ms(self, after: Optional[str] = None) -> int:
-        """A change's time: the wall clock at ms precision, strictly later than any time
+        """A change's time: the fake's clock at ms precision, strictly later than any time
         given before and than `after` (the changed object's previous timestamp)."""
         with self.lock:
-            ms = max(wall_ms(), self._last_stamp + 1, parse_ms(after) + 1 if after else 0)
+            ms = max(self.clock.ms(), self._last_stamp + 1, parse_ms(after) + 1 if after else 0)
             self._last_stamp = ms
             return ms
 

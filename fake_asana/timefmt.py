@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
 
 _DATETIME = re.compile(
@@ -47,3 +48,37 @@ def wall_ms() -> int:
 
 def hour_floor_ms(ms: int) -> int:
     return ms - ms % 3_600_000
+
+
+class Clock:
+    """The fake's "now": the wall clock plus an offset that only grows (`advance_clock`), so
+    a test can let a day pass without waiting one. Everything that reads time as Asana
+    would (the Date header, the stamps of changes, the lifetimes of sync tokens, offsets and
+    OAuth tokens) reads it here; the per-minute rate limits keep real time."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def time(self) -> float:
+        """Seconds since the epoch, like `time.time()`."""
+        return time.time() + self._offset
+
+    def monotonic(self) -> float:
+        """Like `time.monotonic()`, moved by the same offset: for lifetimes."""
+        return time.monotonic() + self._offset
+
+    def ms(self) -> int:
+        return int(self.time() * 1000)
+
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    def advance(self, seconds: float) -> float:
+        """Move forward; returns the total offset. Time never goes back."""
+        if not seconds >= 0:
+            raise ValueError("the clock only moves forward: seconds must be >= 0")
+        with self._lock:
+            self._offset += seconds
+            return self._offset
