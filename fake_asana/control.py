@@ -7,6 +7,7 @@ import json
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from . import more
 from .api import Restrictions, alphabetical
 from .mutate import OPS, Mutator
 from .render import Renderer
@@ -37,6 +38,7 @@ def export(store: Store, restrictions: Restrictions) -> Dict[str, Any]:
             "sections": [render.full(s, opt_in=True) for s in store.of_type("section") if not s.get("_my_tasks")],
             "tasks": full("task"), "stories": full("story"), "tags": full("tag"), "portfolios": portfolios,
             "custom_fields": full("custom_field"), "user_task_lists": full("user_task_list"),
+            **more.export(store, lambda r: render.full(r, opt_in=True)),
             "meta": {"seed": store.seed, "me": store.me,
                      "free_workspaces": sorted(restrictions.free_workspaces),
                      "forbidden_projects": sorted(restrictions.forbidden_projects),

@@ -14,15 +14,16 @@ from typing import Any, Dict, List, Optional, Sequence
 from .api import Restrictions
 from .builder import Builder
 from .events import EventLog
+from .more_ops import OPS as MORE_OPS, MoreOps
 from .store import Rel, Store
 from .timefmt import fmt_datetime, parse_ms
 
 Record = Dict[str, Any]
 OPS = ("modify_tasks", "add_stories", "add_subtasks", "add_tasks", "add_to_project", "delete_tasks",
-       "rename_tag", "archive_project", "add_project", "expire_sync_tokens")
+       "rename_tag", "archive_project", "add_project", "expire_sync_tokens") + MORE_OPS
 
 
-class Mutator:
+class Mutator(MoreOps):
     def __init__(self, store: Store, restrictions: Restrictions, events: EventLog) -> None:
         self.store, self.limits, self.events = store, restrictions, events
         self._seq = 0
