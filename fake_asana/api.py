@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from . import errors
 from .errors import ApiError, bad_param, not_found
 from .events import EventLog
+from .more_api import MoreApi
 from .options import Options
 from .paging import Pager, parse_limit
 from .render import FieldTree, Renderer, parse_opt_fields
@@ -118,8 +119,9 @@ class Api:
     def __init__(self, store: Store, pager: Pager, restrictions: Restrictions, event_log: EventLog) -> None:
         self.store, self.pager, self.limits, self.event_log = store, pager, restrictions, event_log
         self.render = Renderer(store)
-        self._routes = [(re.compile("^" + t.replace("{gid}", "([^/]+)") + "/?$"), f"GET {t}", getattr(self, h))
-                        for t, h in ROUTES]
+        handlers = [(t, getattr(self, h)) for t, h in ROUTES] + MoreApi(self).routes()
+        self._routes = [(re.compile("^" + t.replace("{gid}", "([^/]+)") + "/?$"), f"GET {t}", handler)
+                        for t, handler in handlers]
 
     def match(self, method: str, path: str) -> Tuple[str, Optional[Callable[..., Body]], Sequence[str]]:
         """The route's stats name, its handler and path arguments (handler None: 404)."""

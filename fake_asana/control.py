@@ -7,6 +7,7 @@ import json
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from . import more
 from .api import Restrictions, alphabetical
 from .mutate import OPS, Mutator
 from .options import Options
@@ -53,6 +54,7 @@ def export(store: Store, restrictions: Restrictions, options: Optional[Options] 
             "sections": [render.full(s, opt_in=True) for s in store.of_type("section") if not s.get("_my_tasks")],
             "tasks": full("task"), "stories": full("story"), "tags": full("tag"), "portfolios": portfolios,
             "custom_fields": full("custom_field"), "user_task_lists": full("user_task_list"),
+            **more.export(store, lambda r: render.full(r, opt_in=True)),
             "meta": {"seed": store.seed, "me": store.me,
                      "free_workspaces": sorted(restrictions.free_workspaces),
                      "forbidden_projects": sorted(restrictions.forbidden_projects),

@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
-from . import vocab
+from . import more, vocab
 from .builder import DAY_MS, NOBODY, Builder
 from .store import Ref, Rel, Store
 from .timefmt import fmt_datetime, hour_floor_ms, parse_ms, wall_ms
@@ -81,6 +81,7 @@ def generate(seed: int, sizes: Sizes, now_ms: Optional[int] = None) -> Store:
     store = Store(seed, default_now_ms() if now_ms is None else now_ms)
     with store.lock:
         _Generation(store, sizes).run()
+        more.generate(store)
     return store
 
 

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from .api import Restrictions
 from .builder import NOBODY, Builder
 from .events import EventLog
+from .more_ops import OPS as MORE_OPS, MoreOps
 from .options import Options
 from .store import Ref, Rel, Store
 from .timefmt import fmt_datetime, parse_ms
@@ -22,10 +23,10 @@ from .timefmt import fmt_datetime, parse_ms
 Record = Dict[str, Any]
 OPS = ("modify_tasks", "add_stories", "add_subtasks", "add_tasks", "add_to_project", "remove_from_project",
        "delete_tasks", "add_orphan_tasks", "add_section", "rename_section", "delete_section", "rename_tag",
-       "archive_project", "add_project", "expire_sync_tokens", "advance_clock")
+       "archive_project", "add_project", "expire_sync_tokens", "advance_clock") + MORE_OPS
 
 
-class Mutator:
+class Mutator(MoreOps):
     def __init__(self, store: Store, restrictions: Restrictions, events: EventLog,
                  options: Optional[Options] = None) -> None:
         self.store, self.limits, self.events = store, restrictions, events

@@ -16,6 +16,15 @@ COMPACT: Dict[str, tuple] = {
     "custom_field": ("gid", "resource_type", "name", "resource_subtype", "type"),
     "custom_field_setting": ("gid", "resource_type"),
     "user_task_list": ("gid", "resource_type", "name", "owner", "workspace"),
+    "attachment": ("gid", "resource_type", "name", "resource_subtype"),
+    "membership": ("gid", "resource_type", "resource_subtype", "parent", "member", "access_level"),
+    "team_membership": ("gid", "resource_type", "user", "team", "is_guest", "is_limited_access", "is_admin"),
+    "portfolio_membership": ("gid", "resource_type", "parent", "member", "access_level"),
+    "status_update": ("gid", "resource_type", "title", "resource_subtype"),
+    "goal": ("gid", "resource_type", "name", "owner"),
+    "time_tracking_entry": ("gid", "resource_type", "duration_minutes", "entered_on", "attributable_to",
+                            "created_by", "categories"),
+    "time_period": ("gid", "resource_type", "display_name", "period", "start_on", "end_on"),
 }
 DEFAULT_COMPACT = ("gid", "resource_type", "name")
 
