@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from singer import metadata
 
-from tap_asana.streams import INCREMENTAL, STREAMS
+from tap_asana.streams import DELETED_AT, INCREMENTAL, STREAMS
 
 
 def _read(path: str) -> Any:
@@ -63,7 +63,7 @@ def _metadata(stream: type, schema: dict[str, Any]) -> list[dict[str, Any]]:
     metadata.write(mdata, (), "inclusion", "available")
     for column in schema["properties"]:
         crumb = ("properties", column)
-        if column in keys or column == replication_key:
+        if column in keys or column == replication_key or (stream.sends_deletes and column == DELETED_AT):
             metadata.write(mdata, crumb, "inclusion", "automatic")
         else:
             metadata.write(mdata, crumb, "inclusion", "available")

@@ -2,7 +2,9 @@
 
     {"bookmarks": {stream: {replication_key: "2025-01-01T00:00:00.000Z"}},
      "currently_syncing": stream | null,
-     "sync_tokens": {project_gid: {"sync": token, "since": run start, "read_in_full": run start}},
+     "sync_tokens": {project_gid: {"sync": token, "since": run start, "read_in_full": run start,
+                                   "covers": [stream, ...]}},
+     "plans": {workspace_gid: {"search": bool, "checked": run start}},
      "progress": {"started_at": ..., "streams": [...], "done": [partition, ...],
                   "sync_tokens": {...}}}  # while a run is unfinished
 
@@ -16,9 +18,11 @@ stored: Asana's expire.
 A sync token is taken before a project's tasks are read, so the events after it cover
 every change the run might have missed. It is usable only by a run whose task-family
 bookmarks are no older than the run that took it (``since``): a stream left out of that
-run has changes the token does not cover. Asana delivers events at most once, so a project
-is also read in full again once its last full read (``read_in_full``) is a day old, from
-that full read on.
+run has changes the token does not cover, and only for the streams it ``covers`` (those the
+run that took it read below the project). Asana delivers events at most once, so a project
+is also read in full again once its last full read (``read_in_full``) is a day old.
+
+``plans`` remembers whether a workspace has search (premium) or not, checked again daily.
 """
 from __future__ import annotations
 
@@ -79,6 +83,9 @@ def _validate_tokens(tokens: Any, where: str) -> None:
             parse_datetime(entry["since"]), parse_datetime(entry["read_in_full"])
         except ValueError:
             raise StateError(shape) from None
+        covers = entry.get("covers", [])
+        if not isinstance(covers, list) or not all(isinstance(c, str) for c in covers):
+            raise StateError(f'{where}: "covers" must be a list of stream names.')
 
 
 def bookmark(state: Mapping[str, Any], stream: str, key: str) -> Optional[dt.datetime]:
@@ -168,13 +175,20 @@ def _token_entry(state: Mapping[str, Any], project: str) -> Optional[Dict[str, s
     return state.get("sync_tokens", {}).get(project)
 
 
-def sync_token(state: Mapping[str, Any], project: str, since: Iterable[dt.datetime]) -> Optional[str]:
-    """The project's sync token, if it covers every change after each of `since`."""
+#: what a token entry written before ``covers`` existed was taken for
+_OLD_COVERS = ("stories", "subtasks", "tasks")
+
+
+def sync_token(state: Mapping[str, Any], project: str, since: Iterable[dt.datetime],
+               streams: Iterable[str] = ()) -> Optional[str]:
+    """The project's sync token, if it covers every change after each of `since`, to each
+    of `streams`."""
     entry = _token_entry(state, project)
     if not entry:
         return None
     taken_for = parse_datetime(entry["since"])
-    return entry["sync"] if all(s >= taken_for for s in since) else None
+    covered = set(entry.get("covers", _OLD_COVERS))
+    return entry["sync"] if all(s >= taken_for for s in since) and covered >= set(streams) else None
 
 
 def full_read_due(state: Mapping[str, Any], project: str, every: dt.timedelta) -> bool:
@@ -191,7 +205,7 @@ def last_read_in_full(state: Mapping[str, Any], project: str) -> Optional[dt.dat
 
 
 def keep_sync_token(state: Mapping[str, Any], project: str, token: Optional[str],
-                    read_in_full: bool) -> Dict[str, Any]:
+                    read_in_full: bool, covers: Iterable[str] = _OLD_COVERS) -> Dict[str, Any]:
     """Hold a project's next sync token until the run finishes; `read_in_full` says whether
     this run read the whole project (else the last full read is carried over). Without a
     token (the project could not be read, or a 412 came without one) the last run's entry,
@@ -207,7 +221,28 @@ def keep_sync_token(state: Mapping[str, Any], project: str, token: Optional[str]
             tokens[project] = old
         return new
     last_full = started if read_in_full or not old else old["read_in_full"]
-    tokens[project] = {"sync": token, "since": started, "read_in_full": last_full}
+    tokens[project] = {"sync": token, "since": started, "read_in_full": last_full, "covers": sorted(covers)}
+    return new
+
+
+def has_search(state: Mapping[str, Any], workspace: str, every: dt.timedelta) -> Optional[bool]:
+    """Whether the workspace has search, as last checked, if that was less than `every` ago."""
+    plan = state.get("plans", {}).get(workspace)
+    if not isinstance(plan, dict) or not isinstance(plan.get("search"), bool):
+        return None
+    try:
+        checked = parse_datetime(plan["checked"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return plan["search"] if parse_datetime(run_started_at(state)) - checked < every else None
+
+
+def remember_plans(state: Mapping[str, Any], plans: Mapping[str, bool]) -> Dict[str, Any]:
+    """Record which workspaces this run found to have search."""
+    new = copy.deepcopy(dict(state))
+    started = run_started_at(new)
+    for workspace, search in plans.items():
+        new.setdefault("plans", {})[workspace] = {"search": search, "checked": started}
     return new
 
 

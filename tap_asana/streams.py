@@ -11,6 +11,9 @@ from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple
 
 FULL_TABLE = "FULL_TABLE"
 INCREMENTAL = "INCREMENTAL"
+#: The column of a record that says the object was deleted in Asana (and when): the name
+#: Stitch and Meltano SDK targets (MeltanoLabs target-postgres) honour.
+DELETED_AT = "_sdc_deleted_at"
 
 
 class Stream:
@@ -36,6 +39,8 @@ class Stream:
     column_from: ClassVar[Optional[Tuple[str, type]]] = None
     #: whether the stream exists only in organizations (workspaces with ``is_organization``)
     organizations_only: ClassVar[bool] = False
+    #: whether deletes are sent, as records with ``DELETED_AT`` (a column always sent)
+    sends_deletes: ClassVar[bool] = False
 
     @classmethod
     def request(cls, context: Mapping[str, str]) -> Tuple[str, Dict[str, str]]:
@@ -53,6 +58,7 @@ class Stream:
             head = cls.renames.get(head, head)
             fields.add(f"{head}.{rest}" if rest else head)
         fields.discard("gid")  # Asana always returns gid
+        fields.discard(DELETED_AT)  # the tap's own column
         return ",".join(sorted(fields))
 
     @classmethod
@@ -123,6 +129,7 @@ class Sections(Stream):
     name = "sections"
     path = "/projects/{gid}/sections"
     parent = Projects
+    sends_deletes = True
 
 
 class Tasks(Stream):
@@ -140,6 +147,7 @@ class Tasks(Stream):
     replication_key = "modified_at"
     renames = {"is_rendered_as_seperator": "is_rendered_as_separator"}
     walk_fields = ("modified_at", "num_subtasks")
+    sends_deletes = True
 
 
 class Subtasks(Tasks):
@@ -197,6 +205,20 @@ class TaskById(Tasks):
     path = "/tasks/{gid}"
     params = {}
     paginated = False
+    walk_fields = TaskSearch.walk_fields
+
+
+class AssignedTasks(Tasks):
+    """https://developers.asana.com/reference/gettasks with ``assignee`` and ``workspace``
+
+    Not a stream of its own: on a workspace without search, how tasks in no project are
+    reached (a user's tasks, in projects or not; the walk keeps those in none).
+    """
+
+    name = "assigned_tasks"
+    path = "/tasks"
+    parent = Users
+    params = {"assignee": "{user}", "workspace": "{workspace}"}
     walk_fields = TaskSearch.walk_fields
 
 

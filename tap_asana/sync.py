@@ -23,7 +23,7 @@ from tap_asana.config import Config
 from tap_asana.reader import Reader
 from tap_asana.scheduler import Job, Scheduler, StopFlag, Stopped
 from tap_asana.selection import Selection
-from tap_asana.streams import INCREMENTAL, STREAMS, Workspaces
+from tap_asana.streams import DELETED_AT, INCREMENTAL, STREAMS, Workspaces
 from tap_asana.writer import Writer
 
 LOGGER = logging.getLogger("tap_asana")
@@ -47,6 +47,7 @@ class Run:
         # several workspaces); every other record has a single parent.
         self.seen: Dict[str, set] = {name: set() for name in ("workspaces", "users", "tasks", "subtasks")}
         self.records: Counter = Counter()
+        self.deletes: Counter = Counter()
         self.reader = Reader(client, selected)
         self.capture: Optional[Capture] = None
         self.stop = stop
@@ -113,6 +114,20 @@ class Run:
         self.records[name] += 1
         return True
 
+    def delete(self, name: str, gid: str, at: str) -> None:
+        """Write that a record was deleted in Asana at `at`: its key and DELETED_AT."""
+        sel = self.selected.get(name)
+        seen = self.seen.get(name)
+        if sel is None or (seen is not None and gid in seen):
+            return
+        if seen is not None:
+            seen.add(gid)
+        message = {"type": "RECORD", "stream": name, "record": {"gid": gid, DELETED_AT: at}}
+        if sel.stream.replication_method != INCREMENTAL:
+            message["version"] = self.version
+        self.writer.write(message)
+        self.deletes[name] += 1
+
     def _partition_done(self, partition: str) -> Iterable[Job]:
         if partition == "workspaces":
             return ()
@@ -141,12 +156,13 @@ class Run:
     def log_summary(self, seconds: float) -> None:
         for name in self.selected:
             first, last = self.reader.active.get(name, (0.0, 0.0))
-            LOGGER.info("Extracted %s: %d records, %d pages, %.1fs", name, self.records[name],
-                        self.reader.pages[name], last - first)
+            LOGGER.info("Extracted %s: %d records (%d deletes), %d pages, %.1fs", name,
+                        self.records[name] + self.deletes[name], self.deletes[name], self.reader.pages[name],
+                        last - first)
         for route, count in sorted(self.client.requests.items()):
             LOGGER.info("Requests %s: %d", route, count)
         LOGGER.info("Sync finished in %.1fs: %d records, %d requests", seconds,
-                    sum(self.records.values()), sum(self.client.requests.values()))
+                    sum(self.records.values()) + sum(self.deletes.values()), sum(self.client.requests.values()))
 
 
 class _WorkspaceRecords:

@@ -143,10 +143,20 @@ def expected_records(export: Mapping[str, List[Dict[str, Any]]], since: Mapping[
     for task in tasks.values():
         if task.get("parent"):
             children[task["parent"]["gid"]].append(task["gid"])
-    top = {g for g, t in tasks.items() if not t.get("parent")
-           and any(p["gid"] not in forbidden_projects for p in t.get("projects") or [])}
-    below: Set[str] = set()
-    frontier = list(top)
+    def reachable(task: Dict[str, Any]) -> bool:
+        """A top-level task the tap can reach: through a readable project; in no project,
+        through search (premium) or, without search, through its assignee's tasks."""
+        projects = task.get("projects") or []
+        if projects:
+            return any(p["gid"] not in forbidden_projects for p in projects)
+        return task["workspace"]["gid"] not in free_workspaces or task.get("assignee") is not None
+
+    top = {g for g, t in tasks.items() if not t.get("parent") and reachable(t)}
+    # without search, a user's tasks include assigned subtasks, whatever their parent
+    assigned = {g for g, t in tasks.items() if t.get("parent") and t["workspace"]["gid"] in free_workspaces
+                and t.get("assignee") is not None}
+    below: Set[str] = set(assigned)
+    frontier = list(top | assigned)
     while frontier:
         gid = frontier.pop()
         for child in children[gid]:

@@ -161,7 +161,8 @@ def test_a_change_made_during_the_sync_comes_through_next_run(tmp_path):
             for stream in ("tasks", "subtasks", "stories"):
                 for record in run.records(stream):
                     latest[(stream, record["gid"])] = record
-        want = expected_records(export, {s: START_DATE for s in ("tasks", "subtasks", "stories")})
+        want = expected_records(export, {s: START_DATE for s in ("tasks", "subtasks", "stories")},
+                                free_workspaces=free_workspaces(export))
         for stream in ("tasks", "subtasks", "stories"):
             for gid, record in want[stream].items():
                 assert (stream, gid) in latest, f"{stream} {gid} lost"
@@ -215,7 +216,9 @@ def test_forbidden_project_is_skipped_with_a_warning(tmp_path):
         forbidden = {p["gid"] for p in fake.export()["projects"] if p["gid"] in " ".join(warnings)}
         assert len(forbidden) == 1
         assert_matches_server(run, expected_records(fake.export(), {"tasks": START_DATE},
-                                                    forbidden_projects=forbidden), ["tasks", "sections"])
+                                                    forbidden_projects=forbidden,
+                                                    free_workspaces=free_workspaces(fake.export())),
+                              ["tasks", "sections"])
 
 
 @pytest.fixture
@@ -250,19 +253,45 @@ def test_no_state_comes_before_the_records_it_covers(full_run):
     assert checked and done  # partitions were checkpointed, and records were checked against them
 
 
-def deepest_subtasks(export, count: int) -> list:
-    """Subtasks at least two levels below a top-level task, deepest first."""
+def deepest_subtasks(export, count: int, unassigned: bool = False) -> list:
+    """Subtasks at least two levels below a top-level task in a project, deepest first
+    (`unassigned`: only those no user's task listing shows)."""
     tasks = {t["gid"]: t for t in export["tasks"]}
 
     def depth(task) -> int:
         return 0 if not task.get("parent") else 1 + depth(tasks[task["parent"]["gid"]])
-    subs = sorted((t for t in export["tasks"] if t.get("parent")), key=lambda t: (-depth(t), t["gid"]))
+
+    def root(task):
+        return task if not task.get("parent") else root(tasks[task["parent"]["gid"]])
+    subs = sorted((t for t in export["tasks"] if t.get("parent") and root(t).get("projects")
+                   and not (unassigned and t.get("assignee"))), key=lambda t: (-depth(t), t["gid"]))
     assert subs and depth(subs[0]) >= 2, "the dataset nests subtasks"
     return [t["gid"] for t in subs[:count]]
 
 
 def routes_of(fake) -> Dict[str, int]:
     return {route: sum(counts.values()) for route, counts in fake.stats()["by_route"].items()}
+
+
+def project_listings(fake) -> int:
+    """How many task listings of a project (`GET /tasks?project=`) the fake answered since its
+    stats were last reset."""
+    lines = fake.requests()[-fake.stats()["total"]:] if fake.stats()["total"] else []
+    return sum(1 for line in lines if line.startswith("GET /api/1.0/tasks?") and "project=" in line)
+
+
+def split_deletes(records) -> tuple:
+    """(gids sent live, gids sent as deleted)."""
+    live = {r["gid"] for r in records if not r.get("_sdc_deleted_at")}
+    return live, {r["gid"] for r in records if r.get("_sdc_deleted_at")}
+
+
+def within_lookback(export, state, gids) -> set:
+    """Those of `gids` modified in the look-back window before the state's bookmarks: a run may
+    send them again (bookmarks are inclusive and search, events and listings look 5 minutes back)."""
+    bound = parse_asana_time(state["bookmarks"]["tasks"]["modified_at"]) - dt.timedelta(minutes=5)
+    times = {t["gid"]: parse_asana_time(t["modified_at"]) for t in export["tasks"]}
+    return {g for g in gids if g in times and times[g] >= bound}
 
 
 def test_free_workspaces_find_changes_through_project_events_at_no_cost_per_task(tmp_path):
@@ -288,17 +317,18 @@ def test_free_workspaces_find_changes_through_project_events_at_no_cost_per_task
         assert second.returncode == 0, second.stderr
         assert_valid_singer(second)
         routes = routes_of(fake)
-        assert "GET /tasks/{gid}/subtasks" not in routes and "GET /tasks" not in routes  # no walk
+        assert "GET /tasks/{gid}/subtasks" not in routes and project_listings(fake) == 0, second.stderr  # no walk
         assert routes["GET /events"] == projects
         changed = (set(deep["gids"]) | set(top["gids"]) | set(stories["task_gids"]) | set(new_sub["gids"])) \
             - set(gone["gids"])
         got = second.by_stream()
-        sent = {r["gid"] for r in got.get("tasks", [])} | {r["gid"] for r in got.get("subtasks", [])}
-        assert changed <= sent <= changed | set(late["gids"])
-        assert {r["gid"] for r in got.get("subtasks", [])} >= set(deep["gids"]) | set(new_sub["gids"])
+        live, deleted = split_deletes(got.get("tasks", []) + got.get("subtasks", []))
+        resent = within_lookback(fake.export(), first.final_state, live)
+        assert changed <= live <= changed | set(late["gids"]) | resent
+        assert split_deletes(got.get("subtasks", []))[0] >= set(deep["gids"]) | set(new_sub["gids"])
         assert {r["gid"] for r in got.get("stories", [])} == set(stories["gids"])
-        assert not sent & set(gone["gids"])
-        assert routes.get("GET /tasks/{gid}", 0) <= len(changed | set(late["gids"]) | set(gone["gids"]))
+        assert deleted == set(gone["gids"]) and not live & deleted  # deletes are sent as deletes
+        assert routes.get("GET /tasks/{gid}", 0) <= len(changed | set(late["gids"]))
 
         fake.reset_stats()
         third = run_tap(tmp_path / "three", config_for(fake), catalog, state=second.final_state)
@@ -312,8 +342,11 @@ def test_free_workspaces_find_changes_through_project_events_at_no_cost_per_task
         quiet = run_tap(tmp_path / "four", config_for(fake), catalog, state=third.final_state)
         assert quiet.returncode == 0
         routes = routes_of(fake)
-        assert not any(r.startswith("GET /tasks") for r in routes), routes  # nothing per task, no listing
-        assert fake.stats()["total"] <= 2 * projects + 10 * len(export["workspaces"]) + 10
+        assert not any(r.startswith("GET /tasks/") for r in routes), sorted(routes.items())  # nothing per task
+        assert project_listings(fake) == 0 and "GET /projects/{gid}/sections" not in routes
+        # a request per project, and per workspace a constant and one listing per user (tasks in no project)
+        users = len(export["users"])
+        assert fake.stats()["total"] <= projects + users + 10 * len(export["workspaces"]), routes
 
         # Tokens Asana no longer honours: 412, a fresh token, and the project is read in full.
         fake.mutate("expire_sync_tokens")
@@ -357,7 +390,8 @@ def test_events_mode_sends_moved_tasks_and_a_full_read_recovers_a_change_whose_e
         moved = fake.mutate("add_to_project", gids=[task["gid"]])["tasks"][0]
         assert moved["modified_at"] == task["modified_at"] < first.final_state["bookmarks"]["tasks"]["modified_at"]
         # A change Asana never delivers as an event: no events-only run can see it.
-        lost = fake.mutate("modify_tasks", gids=deepest_subtasks(export, 1), lose_events=True)["tasks"][0]
+        lost = fake.mutate("modify_tasks", gids=deepest_subtasks(export, 1, unassigned=True),
+                           lose_events=True)["tasks"][0]
         time.sleep(2.1)  # a run starts a second before Asana's Date header, which has whole seconds
         second = run_tap(tmp_path / "two", config_for(fake), catalog, state=first.final_state)
         assert second.returncode == 0, second.stderr
@@ -407,7 +441,7 @@ def test_a_task_filtered_out_by_one_projects_walk_is_still_sent_for_another_proj
         assert projects_sent(second, task["gid"]) == {home, moved["project"]}
 
 
-def test_the_daily_full_read_sends_what_the_projects_events_name_and_a_tasks_only_run_keeps_tokens(tmp_path):
+def test_the_daily_full_read_sends_the_whole_project_and_a_tasks_only_runs_tokens_serve_tasks_only(tmp_path):
     with free_account_synced_once(tmp_path, 17) as (fake, catalog, export, first):
         task = single_project_task(export)
         target = next(p["gid"] for p in export["projects"] if p["workspace"]["gid"] == task["workspace"]["gid"]
@@ -422,13 +456,24 @@ def test_the_daily_full_read_sends_what_the_projects_events_name_and_a_tasks_onl
         assert target in projects_sent(second, task["gid"])
         assert f"Project {target} was last read in full a day ago" in second.stderr
         routes = routes_of(fake)
-        assert routes["GET /tasks"] == 1 and "GET /tasks/{gid}" not in routes  # that project alone, walked
+        assert project_listings(fake) == 1 and "GET /tasks/{gid}" not in routes  # that project alone, walked
         started = second.final_state["bookmarks"]["tasks"]["modified_at"]
         assert second.final_state["sync_tokens"][target]["read_in_full"] == started
         others = [p for p in state["sync_tokens"] if p != target]
         assert all(second.final_state["sync_tokens"][p]["read_in_full"] == state["sync_tokens"][p]["read_in_full"]
                    for p in others)
 
+        # A full read sends every task of the project, changed or not (the full dataset is in hand).
+        in_target = {t["gid"] for t in fake.export()["tasks"] if not t.get("parent")
+                     and target in {p["gid"] for p in t["projects"]}}
+        assert in_target <= {r["gid"] for r in second.records("tasks")}
+
+        # A run of `tasks` alone reads the events too (deletes, moves) and takes tokens that cover
+        # only tasks: a later run with subtasks and stories cannot use them and reads in full.
         tasks_only = run_tap(tmp_path / "three", config_for(fake), catalog_for(["tasks"]), state=second.final_state)
         assert tasks_only.returncode == 0, tasks_only.stderr
-        assert tasks_only.final_state["sync_tokens"] == second.final_state["sync_tokens"]
+        assert {e["covers"] == ["tasks"] for e in tasks_only.final_state["sync_tokens"].values()} == {True}
+        fake.reset_stats()
+        everything = run_tap(tmp_path / "four", config_for(fake), catalog, state=tasks_only.final_state)
+        assert everything.returncode == 0, everything.stderr
+        assert project_listings(fake) == len(export["projects"])

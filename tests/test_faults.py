@@ -85,6 +85,7 @@ def test_killed_at_many_points_then_resumed_loses_nothing(clean, tmp_path):
     want = content(reference)
     total = len(reference.messages)
     points = 25 if SOAK else 10
+    free = {w["gid"] for w in fake.export()["workspaces"] if not w["is_organization"]}
     for i in range(points):
         # Cuts spread over the first 70% of the output: later ones could fit in the pipe's
         # buffer and let the tap finish before the kill lands.
@@ -103,7 +104,13 @@ def test_killed_at_many_points_then_resumed_loses_nothing(clean, tmp_path):
             done = set(st.done_projects(state))
             for task in second.records("tasks"):  # each re-read task has a project not finished before
                 homes = {p["gid"] for p in task.get("projects") or []}
-                assert homes - done, f"kill {i}: re-read task {task['gid']} of finished projects"
+                if homes:
+                    assert homes - done, f"kill {i}: re-read task {task['gid']} of finished projects"
+                else:  # a task in no project: its workspace's search (or, free, user listings) not finished
+                    ws = task["workspace"]["gid"]
+                    found_by = st.no_project_partition if ws in free else st.search_partition
+                    assert not st.is_done(state, found_by(ws)), \
+                        f"kill {i}: re-read task {task['gid']} in no project after its workspace's partition"
 
 
 def test_an_incremental_run_through_project_events_killed_then_resumed_loses_nothing(tmp_path):

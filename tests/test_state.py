@@ -74,6 +74,9 @@ DAY = dt.timedelta(hours=24)
 APRIL = "2026-04-01T00:00:00.000Z"
 
 
+COVERS = ["stories", "subtasks", "tasks"]
+
+
 def test_sync_tokens_wait_for_the_run_to_finish_then_replace_the_old_ones():
     old = {"bookmarks": {}, "sync_tokens": {"1": {"sync": "old-1", "since": APRIL, "read_in_full": APRIL},
                                             "2": {"sync": "old-2", "since": APRIL, "read_in_full": APRIL}}}
@@ -82,7 +85,7 @@ def test_sync_tokens_wait_for_the_run_to_finish_then_replace_the_old_ones():
     resumed = st.begin_run(s, "2026-05-02T00:00:00.000Z", ["tasks"])
     done = st.finish_run(st.adopt_tokens(resumed), [("tasks", "modified_at")])
     # project 2 was not read through events this run; project 1's last full read carries over
-    assert done["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "read_in_full": APRIL}}
+    assert done["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "read_in_full": APRIL, "covers": COVERS}}
     assert st.validate(done) == done
     walked = st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1", read_in_full=True)
     assert walked["progress"]["sync_tokens"]["1"]["read_in_full"] == START
@@ -126,7 +129,7 @@ def test_a_run_that_could_not_list_every_project_keeps_the_old_tokens_of_those_i
                            "2": {"sync": "old-2", "since": APRIL, "read_in_full": APRIL}}}
     s = st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1", read_in_full=False)
     kept = st.finish_run(st.adopt_tokens(s, keep_old=True), [])
-    assert kept["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "read_in_full": APRIL},
+    assert kept["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "read_in_full": APRIL, "covers": COVERS},
                                    "2": old["sync_tokens"]["2"]}
     assert set(st.finish_run(st.adopt_tokens(s), [])["sync_tokens"]) == {"1"}
 
@@ -140,3 +143,22 @@ def test_partition_names_are_built_and_parsed_by_the_state_module():
     s = st.mark_done(st.begin_run({}, START, ["tasks"]), project, "tasks")
     s = st.mark_done(s, st.project_partition("43", "walk"), "tasks")
     assert st.done_projects(s) == ["42", "43"]
+
+
+def test_a_sync_token_serves_only_the_streams_it_was_taken_for():
+    s = st.keep_sync_token(st.begin_run({}, START, ["tasks"]), "1", "tok", read_in_full=True, covers=["tasks"])
+    s = st.begin_run(st.finish_run(st.adopt_tokens(s), []), "2026-05-02T00:00:00.000Z", ["sections", "tasks"])
+    at = st.parse_datetime(START)
+    assert st.sync_token(s, "1", [at], ["tasks"]) == "tok"
+    assert st.sync_token(s, "1", [at], ["sections", "tasks"]) is None  # sections were not read with it
+    old = st.begin_run({"sync_tokens": {"1": {"sync": "t", "since": START, "read_in_full": START}}}, START, ["tasks"])
+    assert st.sync_token(old, "1", [at], ["stories", "subtasks", "tasks"]) == "t"  # written before "covers"
+
+
+def test_a_workspaces_plan_is_remembered_for_a_day():
+    s = st.remember_plans(st.begin_run({}, START, ["tasks"]), {"1": False, "2": True})
+    s = st.finish_run(s, [])
+    assert st.has_search(st.begin_run(s, "2026-05-02T09:59:00.000Z", ["tasks"]), "1", DAY) is False
+    assert st.has_search(st.begin_run(s, "2026-05-02T09:59:00.000Z", ["tasks"]), "2", DAY) is True
+    assert st.has_search(st.begin_run(s, "2026-05-02T10:00:00.000Z", ["tasks"]), "1", DAY) is None  # due again
+    assert st.has_search(st.begin_run(s, START, ["tasks"]), "3", DAY) is None

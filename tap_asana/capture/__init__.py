@@ -3,16 +3,22 @@
 The run (``sync.py``) calls three methods: ``workspace(gid)`` for the jobs that read what hangs
 below a workspace, ``partition_done(partition, state)`` when a partition is finished (a
 project's next sync token goes into the state then), and ``close(state)`` once the run has
-finished. What is found goes to the run through its ``Sink``.
+finished. What is found goes to the run through its ``Sink`` (``sink.py``).
 
-How a workspace's tasks are reached ("how", part of a project partition's name):
-  "search": an incremental run on a premium workspace asks search for every task and subtask
-            modified since the bookmarks (``search.py``);
-  "walk":   every task of every project is listed and opened (``walk.py``): a premium
-            workspace's first run, or its fallback when search fails; with only ``tasks``
-            selected a plain ``modified_since`` listing, whatever the workspace;
-  "events": a workspace without search (free plans): each project's events name what changed
-            (``events.py``), and the project is walked when they cannot.
+Per workspace, when the task family (tasks, subtasks, stories) is selected:
+
+- ``search.py``: on a premium workspace, one search finds every task and subtask modified
+  since the bookmarks, in projects or not; its first answer (or 402) tells the plan, which
+  the state remembers for a day, so a free workspace is not asked again every run;
+- ``events.py``: on every plan, each project's events since the last run's sync token name
+  what search cannot see (moves, deletes, section changes) and, on a free plan, what changed;
+  a project with no usable token, or read in full a day ago, is read in full (``walk.py``);
+- ``no_project.py``: on a free workspace, the users' tasks in no project.
+
+``family.py`` says what happens to a task once found (sent, its stories and subtasks read).
+A project partition is named by how its tasks are reached (``events``, or ``walk`` when a
+failed search leaves the project to be walked), so one finished one way is not taken as
+finished another way.
 """
 from __future__ import annotations
 
@@ -21,13 +27,15 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from tap_asana import state as st
 from tap_asana.capture.events import ProjectEvents
-from tap_asana.capture.family import TaskFamily
-from tap_asana.capture.search import SearchProbe, WorkspaceSearch
+from tap_asana.capture.family import NO_SHIFT, TaskFamily
+from tap_asana.capture.no_project import NoProjectTasks
+from tap_asana.capture.search import WorkspaceSearch
 from tap_asana.capture.sink import Sink
 from tap_asana.capture.walk import ProjectWalk
 from tap_asana.reader import Reader
 from tap_asana.scheduler import Job
 from tap_asana.streams import STREAMS, Projects, Sections, Tasks
+
 
 def _descends(stream: type, ancestor: type) -> bool:
     """Whether `ancestor` is on `stream`'s chain of declared parents."""
@@ -41,6 +49,8 @@ def _descends(stream: type, ancestor: type) -> bool:
 
 #: The task family: tasks and the streams declared below them (subtasks, stories).
 FAMILY = tuple(name for name, s in STREAMS.items() if s is Tasks or _descends(s, Tasks))
+#: Everything read below a workspace's projects listing.
+BELOW_WORKSPACE = tuple(name for name, s in STREAMS.items() if s is Projects or _descends(s, Projects))
 
 
 class Capture:
@@ -48,34 +58,35 @@ class Capture:
     #: events arrive within about a minute (2.14): what search or events name is looked for
     #: this far before its bookmark.
     LOOKBACK = dt.timedelta(minutes=5)
+    NO_SHIFT = NO_SHIFT
     #: Asana delivers events at most once (asana-api.md 2.14): a project read through its events is
     #: read in full again once a day, whatever its sync token says.
     FULL_READ_EVERY = dt.timedelta(hours=24)
+    #: How long a workspace's plan (search or not) is trusted before it is checked again.
+    PLAN_CHECK_EVERY = dt.timedelta(hours=24)
 
     def __init__(self, reader: Reader, sink: Sink, state: Mapping[str, Any]):
         """`state` is the run's state as begun (``state.begin_run``): the last finished run's
-        tokens and bookmarks, and the partitions an interrupted run already finished."""
+        tokens, plans and bookmarks, and the partitions an interrupted run already finished."""
         self.reader, self.sink, self.state = reader, sink, state
+        self.started_at = st.run_started_at(state)
         self.family = TaskFamily(reader, sink)
         self.wanted = [n for n in FAMILY if sink.wants(n)]
-        self.read_by_id: set = set()  # tasks an event named, read once even if several projects name them
-        # project -> (sync token for the next run, or None to keep the last run's; read in full),
+        self.read_by_id: set = set()  # tasks read by gid (or found by search) this run
+        # project -> (sync token for the next run, or None to keep the last run's; read in full; covers),
         # moved into the state when the project's partition is done
         self.next_sync: Dict[str, tuple] = {}
-        self.tokens_taken = False
+        self.has_search: Dict[str, bool] = {}  # workspace -> plan found this run
 
     # --- what the run calls ---------------------------------------------------------------------
-    def wants_projects(self) -> bool:
-        return any(self.sink.wants(s.name) for s in STREAMS.values() if _descends(s, Projects) or s is Projects)
-
     def workspace(self, gid: str) -> List[Job]:
-        if not self.wants_projects():
+        if not any(self.sink.wants(n) for n in BELOW_WORKSPACE):
             return []
-        if self.all_bookmarked():
-            return [WorkspaceSearch(self, gid).job()]
-        if self.walk_wanted():
-            return [SearchProbe(self, gid).job()]
-        return self.projects(gid, "walk")
+        if not self.wanted:
+            return self.projects(gid, "events")
+        if st.has_search(self.state, gid, self.PLAN_CHECK_EVERY) is False:
+            return self.plan_known(gid, search=False, found_now=False)
+        return [WorkspaceSearch(self, gid).job()]
 
     def partition_done(self, partition: str, state: Mapping[str, Any]) -> Dict[str, Any]:
         project = st.project_of(partition)
@@ -84,18 +95,39 @@ class Capture:
         return dict(state)
 
     def close(self, state: Mapping[str, Any]) -> Dict[str, Any]:
-        """A run that reads subtasks or stories takes a token for every project it reads through
-        events (or carries its old one over): those replace the old tokens, even on a resumed run
-        whose projects were all done before the interruption. A run with `tasks` alone uses no
+        """A run that reads the task family takes a token for every project it reads (or
+        carries its old one over): those replace the old tokens, even on a resumed run whose
+        projects were all done before the interruption. A run without the family uses no
         token and leaves them; one that could not list some projects keeps the rest."""
-        if not self.walk_wanted():
-            return dict(state)
+        state = st.remember_plans(state, self.has_search)
+        if not self.wanted:
+            return state
         return st.adopt_tokens(state, keep_old="projects" in self.reader.incomplete)
 
     # --- what the finders share ----------------------------------------------------------------
-    def walk_wanted(self) -> bool:
-        """Whether finding changed tasks needs more than a modified_since listing."""
-        return bool({"subtasks", "stories"} & set(self.wanted))
+    def plan_known(self, workspace: str, search: bool, found_now: bool = True) -> List[Job]:
+        """Start reading the workspace's projects (and, without search, its tasks in no project)."""
+        if found_now:
+            self.has_search[workspace] = search
+        jobs = self.projects(workspace, "events")
+        return jobs if search else jobs + NoProjectTasks(self, workspace).jobs()
+
+    def search_failed(self, workspace: str) -> List[Job]:
+        """Search failed halfway: walk every project for what changed since the bookmarks
+        (a first run walks them anyway)."""
+        return self.projects(workspace, "walk", emit=False) if self.all_bookmarked() else []
+
+    def project_streams(self) -> List[str]:
+        """The streams read below a project this run: what its sync token covers."""
+        return self.wanted + (["sections"] if self.sink.wants("sections") else [])
+
+    def must_walk_subtasks(self, workspace: str, project_known: bool) -> bool:
+        """Whether a full read opens every task for its subtasks: when subtasks or stories are
+        wanted and nothing else finds changed subtasks (no search), or the project's subtasks
+        were never read (first run, a project new to the tap)."""
+        if not {"subtasks", "stories"} & set(self.wanted):
+            return False
+        return not (self.has_search.get(workspace) and self.all_bookmarked() and project_known)
 
     def all_bookmarked(self) -> bool:
         return bool(self.wanted) and all(st.bookmark(self.state, n, STREAMS[n].replication_key) for n in self.wanted)
@@ -106,28 +138,35 @@ class Capture:
     def family_since(self) -> dt.datetime:
         return min(self.family_bounds())
 
-    def keep_token(self, project: str, token: Optional[str], read_in_full: bool) -> None:
-        self.next_sync[project] = (token, read_in_full)
+    def keep_token(self, project: str, token: Optional[str], read_in_full: bool, covers: List[str]) -> None:
+        self.next_sync[project] = (token, read_in_full, covers)
 
     def first_time(self, gids: Iterable[str]) -> List[str]:
-        """Those of `gids` not read by gid yet this run (now marked read)."""
+        """Those of `gids` not read by gid (or found by search) yet this run; now marked read."""
         fresh = [gid for gid in gids if gid not in self.read_by_id]
         self.read_by_id.update(fresh)
         return fresh
 
-    def projects(self, workspace: str, how: str) -> List[Job]:
-        """The workspace's projects listing, then each project's jobs."""
-        return [_ProjectsListing(self, workspace, how).job()]
+    def deleted(self, gid: str, at: str) -> None:
+        """A task or subtask is gone: a delete record in each stream it may have been sent to
+        (once Asana has deleted it, nothing tells which)."""
+        for name in ("tasks", "subtasks"):
+            self.sink.delete(name, gid, at)
 
-    def project_jobs(self, project: str, how: str) -> List[Job]:
-        partition, jobs = st.project_partition(project, how), []
-        if self.sink.wants("sections"):
-            jobs.append(self.reader.listing(partition, Sections, {"gid": project}, _Send(self.sink, "sections")))
-        if how == "events" and self.walk_wanted():
-            jobs.append(ProjectEvents(self, partition, project).job())
-        elif how != "search" and self.wanted:
-            jobs.append(ProjectWalk(self, partition, project, walk=self.walk_wanted()).job())
-        return jobs
+    def projects(self, workspace: str, how: str, emit: bool = True) -> List[Job]:
+        """The workspace's projects listing, then each project's jobs."""
+        return [_ProjectsListing(self, workspace, how, emit).job()]
+
+    def project_jobs(self, project: str, workspace: str, how: str) -> List[Job]:
+        partition = st.project_partition(project, how)
+        if how == "walk":
+            return [ProjectWalk(self, partition, project, subtasks=bool({"subtasks", "stories"} & set(self.wanted))).job()]
+        if self.wanted:
+            return [ProjectEvents(self, partition, project, workspace).job()]
+        return [self.sections(partition, project)] if self.sink.wants("sections") else []
+
+    def sections(self, partition: str, project: str) -> Job:
+        return self.reader.listing(partition, Sections, {"gid": project}, _Send(self.sink, "sections"))
 
 
 class _Send:
@@ -143,10 +182,10 @@ class _Send:
 
 
 class _ProjectsListing:
-    def __init__(self, capture: Capture, workspace: str, how: str):
+    def __init__(self, capture: Capture, workspace: str, how: str, emit: bool):
         self.capture, self.workspace, self.how = capture, workspace, how
         self.partition = st.workspace_partition("projects", workspace)
-        self.emit = capture.sink.wants("projects") and not st.is_done(capture.state, self.partition)
+        self.emit = emit and capture.sink.wants("projects") and not st.is_done(capture.state, self.partition)
 
     def job(self) -> Job:
         fields = None if self.capture.sink.wants("projects") else ["name"]
@@ -159,5 +198,5 @@ class _ProjectsListing:
             if self.emit:
                 self.capture.sink.emit("projects", project)
             if not st.is_done(self.capture.state, st.project_partition(project["gid"], self.how)):
-                jobs += self.capture.project_jobs(project["gid"], self.how)
+                jobs += self.capture.project_jobs(project["gid"], self.workspace, self.how)
         return jobs

@@ -1,25 +1,31 @@
-"""Finding a project's changes through its events (asana-api.md 2.14): one request per project
-when nothing changed.
+"""Finding a project's changes through its events (asana-api.md 2.14), on every plan: one
+request per project when nothing changed.
 
-The events since the sync token the previous run took name the tasks and subtasks that
-changed (events bubble up from subtasks and stories); each is read again by its gid. The
-project is read in full instead when it has no usable token (first run, a 412, a bookmark
-older than the token) or its last full read is a day old. Either way the token kept for the
-next run was taken before any of the project's tasks was read.
+The events since the sync token the previous run took name what changed below the project:
+tasks and subtasks changed, added to or removed from it (a move keeps ``modified_at``), new
+stories on any of them (these bubble up from subtasks), deleted tasks and subtasks, and
+sections added, renamed or deleted. A named task is read again by its gid and sent whatever
+its time; a deleted one is sent as a delete record; the sections are listed again only when
+one of them changed.
 
-Asana delivers events at most once, so a full read sends what changed since the project's
-last full read, not only since the bookmarks (a change whose event never came is caught by
-the next full read), and what the events read before it name, whatever their ``modified_at``
-(a task added to the project keeps its own). When the project cannot be read, the last run's
-token is kept, so the next run reads what this one missed.
+The project is read in full instead when it has no usable token (first run, a 412, a token
+taken for other streams or older than a bookmark) or its last full read is a day old. Either
+way the token kept for the next run was taken before any of the project's tasks was read.
+
+Asana delivers events at most once, so the daily full read is the net: it sends every task
+(and, where subtask changes can only be found that way, every subtask) the project holds,
+whatever its ``modified_at``; stories keep their ``created_at`` rule, looking back to the
+project's last full read. When the project cannot be read, the last run's token is kept, so
+the next run reads what this one missed.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from tap_asana import state as st
+from tap_asana.capture.family import EVERYTHING
 from tap_asana.capture.walk import ProjectWalk
 from tap_asana.client import Skip
 from tap_asana.scheduler import Job
@@ -29,15 +35,19 @@ LOGGER = logging.getLogger("tap_asana")
 
 
 class ProjectEvents:
-    def __init__(self, capture: Any, partition: str, project: str):
-        self.capture, self.partition, self.project = capture, partition, project
+    def __init__(self, capture: Any, partition: str, project: str, workspace: str):
+        self.capture, self.partition, self.project, self.workspace = capture, partition, project, workspace
         state, since = capture.state, capture.family_bounds()
-        self.token = st.sync_token(state, project, since) if capture.all_bookmarked() else None
+        self.covers = capture.project_streams()
+        self.token = st.sync_token(state, project, since, self.covers) if capture.all_bookmarked() else None
         self.due = st.full_read_due(state, project, capture.FULL_READ_EVERY)
+        self.known = st.last_read_in_full(state, project) is not None
         last_full = st.last_read_in_full(state, project)
         self.shift = max([s - (last_full - capture.LOOKBACK) for s in since] + [dt.timedelta()]) \
             if last_full else dt.timedelta()
-        self.changed: Dict[str, None] = {}  # task gids, in the order events named them
+        # task gid -> when an event said it was deleted (None: changed, added, removed), last word wins
+        self.tasks: Dict[str, Optional[str]] = {}
+        self.sections_changed = False
 
     def job(self) -> Job:
         return self.capture.reader.events(self.partition, self.project, self.token,
@@ -45,9 +55,18 @@ class ProjectEvents:
 
     def on_events(self, events: List[Dict[str, Any]]) -> List[Job]:
         for event in events:
-            gid = task_named(event)
-            if gid:
-                self.changed[gid] = None
+            kind, gid = what_changed(event)
+            if kind == "task":
+                self.tasks.pop(gid, None)  # keep the order of the last word
+                self.tasks[gid] = None
+            elif kind == "task deleted":
+                self.tasks.pop(gid, None)
+                self.tasks[gid] = event.get("created_at") or self.capture.started_at
+            elif kind == "section deleted":
+                self.capture.sink.delete("sections", gid, event.get("created_at") or self.capture.started_at)
+                self.sections_changed = True
+            elif kind == "section":
+                self.sections_changed = True
         return []
 
     def on_events_failed(self, error: Skip) -> List[Job]:
@@ -59,25 +78,41 @@ class ProjectEvents:
     def _keep_last_token(self, error: Skip, what: str) -> List[Job]:
         LOGGER.warning("Skipped the tasks of project %s: Asana answered %s on its %s (%s)",
                        self.project, error.status, what, error)
-        self.capture.reader.incomplete.add("tasks")
-        self.capture.keep_token(self.project, None, False)
+        self.capture.reader.incomplete.update(self.covers)
+        self.capture.keep_token(self.project, None, False, self.covers)
         return []
 
     def on_done(self, listing: Any) -> List[Job]:
         full = listing.expired or self.due
-        self.capture.keep_token(self.project, listing.sync, full)
+        self.capture.keep_token(self.project, listing.sync, full, self.covers)
+        jobs = self._sections(full)
+        for gid, deleted_at in self.tasks.items():
+            if deleted_at is not None:
+                self.capture.deleted(gid, deleted_at)
         if full:
             if listing.expired and self.token:
                 LOGGER.info("Sync token of project %s expired: reading the whole project", self.project)
             elif not listing.expired:
                 LOGGER.info("Project %s was last read in full a day ago: reading the whole project", self.project)
-            return [ProjectWalk(self.capture, self.partition, self.project, walk=True, shift=self.shift,
-                                named=set(self.changed), on_fail=self.on_tasks_failed).job()]
-        return [TaskByEvent(self.capture, self.partition, gid).job() for gid in self.capture.first_time(self.changed)]
+            subtasks = self.capture.must_walk_subtasks(self.workspace, self.known)
+            return jobs + [ProjectWalk(self.capture, self.partition, self.project, subtasks, self.shift,
+                                       EVERYTHING, self.on_tasks_failed).job()]
+        changed = [gid for gid, deleted_at in self.tasks.items() if deleted_at is None]
+        return jobs + [TaskByEvent(self.capture, self.partition, gid).job() for gid in self.capture.first_time(changed)]
+
+    def _sections(self, full: bool) -> List[Job]:
+        if not self.capture.sink.wants("sections"):
+            return []
+        if full or self.sections_changed:
+            return [self.capture.sections(self.partition, self.project)]
+        self.capture.reader.incomplete.add("sections")  # not listed: no ACTIVATE_VERSION this run
+        return []
 
 
 class TaskByEvent:
-    """A task or subtask an event named, read again whole and sent whatever its time."""
+    """A task or subtask an event named, read again whole and sent whatever its time. Gone
+    (404) means deleted, or out of the token's reach: either way no longer in the account as
+    the tap sees it, so it is sent as deleted."""
 
     def __init__(self, capture: Any, partition: str, gid: str):
         self.capture, self.partition, self.gid = capture, partition, gid
@@ -89,16 +124,24 @@ class TaskByEvent:
     def on_record(self, task: Dict[str, Any]) -> List[Job]:
         return self.capture.family.found_alone(self.partition, task, self.capture.LOOKBACK, named=(self.gid,))
 
-    def on_fail(self, error: Skip) -> List[Job]:  # deleted since the event, or out of reach
+    def on_fail(self, error: Skip) -> List[Job]:
         LOGGER.debug("Task %s named by an event answered %s", self.gid, error.status)
+        if error.status == 404:
+            self.capture.deleted(self.gid, self.capture.started_at)
         return []
 
 
-def task_named(event: Mapping[str, Any]) -> Optional[str]:
-    """The task or subtask an event says changed: the event's task, or a story's task."""
+def what_changed(event: Mapping[str, Any]) -> Tuple[str, Optional[str]]:
+    """What an event says changed below a project: ("task", gid) for a task or subtask to read
+    again (its own event, or a story's on it), ("task deleted", gid), ("section", gid),
+    ("section deleted", gid), or ("", None) for what the tap does not follow."""
     resource, parent = event.get("resource") or {}, event.get("parent") or {}
-    if resource.get("resource_type") == "task":
-        return resource.get("gid")
-    if resource.get("resource_type") == "story" and parent.get("resource_type") == "task":
-        return parent.get("gid")
-    return None
+    kind, gid, deleted = resource.get("resource_type"), resource.get("gid"), event.get("action") == "deleted"
+    if kind == "task" and gid:
+        return ("task deleted" if deleted else "task"), gid
+    if kind == "story" and parent.get("resource_type") == "task" and parent.get("gid"):
+        return "task", parent["gid"]
+    if kind == "section" and gid:
+        return ("section deleted" if deleted else "section"), gid
+    return "", None
+

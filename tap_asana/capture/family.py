@@ -20,6 +20,16 @@ from tap_asana.streams import Stories, Subtasks, TaskSearch
 NO_SHIFT = dt.timedelta()
 
 
+class Everything:
+    """The `named` of a full read: every task it lists is sent, whatever its time."""
+
+    def __contains__(self, _gid: object) -> bool:
+        return True
+
+
+EVERYTHING = Everything()
+
+
 class TaskFamily:
     def __init__(self, reader: Reader, sink: Sink):
         self.reader, self.sink = reader, sink
@@ -29,6 +39,7 @@ class TaskFamily:
         # task gid -> the widest look-back its subtasks / its stories were listed with this run
         self.walked: Dict[str, dt.timedelta] = {}
         self.stories_read: Dict[str, dt.timedelta] = {}
+        self.opens = sink.wants("subtasks") or sink.wants("stories")  # whether subtasks are worth listing
 
     def found(self, partition: str, task: Dict[str, Any], name: str, walk: bool,
               shift: dt.timedelta = NO_SHIFT, named: Container[str] = ()) -> List[Job]:
@@ -42,7 +53,7 @@ class TaskFamily:
             if before is None or shift > before:
                 self.stories_read[gid] = shift
                 jobs.append(self.reader.listing(partition, Stories, {"gid": gid}, _StoriesOf(self.sink, shift, before)))
-        if walk and task.get("num_subtasks"):
+        if walk and self.opens and task.get("num_subtasks"):
             before = self.walked.get(gid)
             if before is None or shift > before:
                 self.walked[gid] = shift
@@ -51,14 +62,16 @@ class TaskFamily:
         return jobs
 
     def found_alone(self, partition: str, task: Dict[str, Any], shift: dt.timedelta,
-                    named: Container[str] = ()) -> List[Job]:
-        """A task met without its parent (search, an event): a subtask if it has a parent,
-        a task if it is in a project (a subtask added to a project is both)."""
+                    named: Container[str] = (), walk: bool = False) -> List[Job]:
+        """A task met without its parent (search, an event, a user's tasks): a subtask if it
+        has a parent, a task if it is in a project or has no parent (a task in no project is
+        one of the account's tasks; a subtask added to a project is both)."""
         jobs: List[Job] = []
         if task.get("parent"):
-            jobs += self.found(partition, task, "subtasks", walk=False, shift=shift, named=named)
-        if task.get("projects"):
-            jobs += self.found(partition, task, "tasks", walk=False, shift=shift, named=named)
+            jobs += self.found(partition, task, "subtasks", walk=walk, shift=shift, named=named)
+        if task.get("projects") or not task.get("parent"):
+            jobs += self.found(partition, task, "tasks", walk=walk and not task.get("parent"), shift=shift,
+                               named=named)
         return jobs
 
 

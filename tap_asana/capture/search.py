@@ -1,7 +1,13 @@
-"""Finding a premium workspace's changed tasks and subtasks through search: one request per
-workspace when nothing changed (asana-api.md 2.6). Search has no ``next_page``; the client
-pages by moving ``modified_at.after`` forward. Its index lags writes by 10-60 s, so it looks
-``LOOKBACK`` before the bookmarks."""
+"""Finding a premium workspace's changed tasks and subtasks through search (asana-api.md 2.6):
+one request per workspace when nothing changed, whatever changed below (subtasks included,
+bubbling or not) and wherever (tasks in no project included). Search has no ``next_page``;
+the client pages by moving ``modified_at.after`` forward. Its index lags writes by 10-60 s,
+so it looks ``LOOKBACK`` before the bookmarks. On a first run it looks from ``start_date``:
+the project walks find the tasks of projects, search alone the tasks in no project.
+
+Its first answer also tells the plan: a 402 means no search (free), and the workspace's
+tasks in no project are then read through its users (``no_project.py``).
+"""
 from __future__ import annotations
 
 import logging
@@ -19,44 +25,39 @@ class WorkspaceSearch:
     def __init__(self, capture: Any, workspace: str):
         self.capture, self.workspace = capture, workspace
         self.partition = st.search_partition(workspace)
-        self.decided = False
+        self.answered = False
 
     def job(self) -> Job:
+        if st.is_done(self.capture.state, self.partition):
+            # Resuming after the search was read: one request tells the plan again.
+            path, query = TaskSearch.request({"workspace": self.workspace})
+            return self.capture.reader.request("workspaces", path, dict(query, limit=1, opt_fields="name"),
+                                               self.on_records_again, self.on_fail)
         after = self.capture.family_since() - self.capture.LOOKBACK
-        # Not skipped on resume even if done: its outcome decides how tasks are reached.
         return self.capture.reader.listing(self.partition, TaskSearch, {"workspace": self.workspace},
                                            self.on_records, fields=self.capture.family.fields,
                                            on_fail=self.on_fail, search_after=format_asana_time(after))
 
     def on_records(self, records: List[Dict[str, Any]]) -> List[Job]:
-        jobs = [] if self.decided else self.capture.projects(self.workspace, "search")
-        self.decided = True
+        jobs = [] if self.answered else self.capture.plan_known(self.workspace, search=True)
+        self.answered = True
+        self.capture.first_time(r["gid"] for r in records)  # events naming them need not read them again
         for record in records:
             jobs += self.capture.family.found_alone(self.partition, record, self.capture.LOOKBACK)
         return jobs
 
-    def on_fail(self, error: Skip) -> List[Job]:
-        if error.status == 402:
-            LOGGER.info("Workspace %s has no search (not premium): reading its projects' events", self.workspace)
-            return self.capture.projects(self.workspace, "events" if self.capture.walk_wanted() else "walk")
-        LOGGER.warning("Search failed on workspace %s (%s): walking its projects' tasks instead", self.workspace, error)
-        return self.capture.projects(self.workspace, "walk")
-
-
-class SearchProbe:
-    """On a first run, one search request tells a premium workspace (walk) from a free one
-    (events: walk now, and keep sync tokens so the next run reads only what changed)."""
-
-    def __init__(self, capture: Any, workspace: str):
-        self.capture, self.workspace = capture, workspace
-
-    def job(self) -> Job:
-        path, query = TaskSearch.request({"workspace": self.workspace})
-        return self.capture.reader.request("workspaces", path, dict(query, limit=1, opt_fields="name"),
-                                           self.on_answer, self.on_fail)
-
-    def on_answer(self, _data: Any) -> List[Job]:
-        return self.capture.projects(self.workspace, "walk")
+    def on_records_again(self, _records: Any) -> List[Job]:
+        self.answered = True
+        return self.capture.plan_known(self.workspace, search=True)
 
     def on_fail(self, error: Skip) -> List[Job]:
-        return self.capture.projects(self.workspace, "events" if error.status == 402 else "walk")
+        if error.status == 402 and not self.answered:
+            LOGGER.info("Workspace %s has no search (not premium): its projects' events tell what changed",
+                        self.workspace)
+            return self.capture.plan_known(self.workspace, search=False)
+        LOGGER.warning("Search failed on workspace %s (%s): walking its projects' tasks instead%s",
+                       self.workspace, error, "" if self.capture.all_bookmarked() else
+                       "; tasks in no project are not read this run")
+        jobs = [] if self.answered else self.capture.plan_known(self.workspace, search=True)
+        self.answered = True
+        return jobs + self.capture.search_failed(self.workspace)

@@ -17,3 +17,6 @@ class Sink(Protocol):
              named: bool = False) -> bool:
         """Send `record` unless unselected, already sent this run, or older than its stream's
         `since` less `shift` (a `named` record is sent whatever its time)."""
+
+    def delete(self, stream: str, gid: str, at: str) -> None:
+        """Send that the record `gid` of `stream` was deleted in Asana at `at` (once a run)."""
