@@ -417,8 +417,7 @@ class Listing:
         self.done = not self.offset
         url = self.client.config.api_url + self.path
         data = _records(body["data"], url)
-        fresh = [r for r in data if str(r["gid"]) not in self.gids_seen]
-        self.gids_seen.update(str(r["gid"]) for r in fresh)
+        fresh = _fresh(data, self.gids_seen)
         self.pages += 1
         self.stale = 0 if fresh else self.stale + 1
         if not self.done:
@@ -443,8 +442,7 @@ class SearchListing:
         limit = self.params["limit"]
         url = self.client.config.api_url + self.path
         page = _records(self.client.get(self.path, {**self.params, f"{self.cursor_field}.after": self.after})["data"], url)
-        fresh = [r for r in page if str(r["gid"]) not in self.gids_seen]
-        self.gids_seen.update(str(r["gid"]) for r in fresh)
+        fresh = _fresh(page, self.gids_seen)
         self.pages += 1
         _check_progress(url, self.pages, self.client.config.max_pages, 0)
         if len(page) < limit:
@@ -529,6 +527,17 @@ def _records(data: Any, url: str) -> List[Dict[str, Any]]:
             raise Fatal(f"{url} answered a record without a usable gid ({_shape(record)}, gid {gid!r}); nothing "
                         "after it can be sent. If this is Asana, report it; else check api_url", 200, urlparse(url).path)
     return data
+
+
+def _fresh(records: List[Dict[str, Any]], seen: set) -> List[Dict[str, Any]]:
+    """The records whose gid (as a string: 1 and "1" are one gid) was not met before."""
+    fresh = []
+    for record in records:
+        gid = str(record["gid"])
+        if gid not in seen:
+            seen.add(gid)
+            fresh.append(record)
+    return fresh
 
 
 def _check_progress(url: str, pages: int, max_pages: int, stale: int) -> None:
