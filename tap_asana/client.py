@@ -199,7 +199,12 @@ class AsanaClient:
                 try:
                     resp, content = self._send("POST", url, data=form)
                 except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, _TooLong) as exc:
-                    error = f"cannot reach the OAuth token endpoint {_origin_text(url)}: {_cause(exc)}"
+                    cause = _cause(exc)
+                    error = f"cannot reach the OAuth token endpoint {_origin_text(url)} ({cause})"
+                    if self.token is None and not cause.startswith(("connection dropped", "connection failed", "answer")):
+                        # No token was ever fetched from there: a wrong oauth_token_url, not a blip.
+                        raise Unreachable(error + ". Check oauth_token_url and this machine's network, DNS and proxy",
+                                          None, "/-/oauth_token") from None
                 else:
                     self._count(self.requests, "POST /-/oauth_token")
                     if resp.is_redirect or 300 <= resp.status_code < 400:

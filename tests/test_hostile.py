@@ -360,3 +360,12 @@ def test_a_target_that_closes_the_pipe_gets_one_critical_and_no_traceback(tmp_pa
     critical = [line for line in stderr.splitlines() if line.startswith("CRITICAL")]
     assert len(critical) == 1 and "closed the tap's output" in critical[0]
     assert "Traceback" not in stderr and "Exception ignored" not in stderr
+
+
+def test_an_unreachable_oauth_token_endpoint_fails_at_once_naming_it():
+    with Hostile() as h:
+        url = h.url + "/-/oauth_token"
+    client = client_for("https://app.asana.com/api/1.0", access_token=None, client_id="cid", client_secret="cs",
+                        refresh_token="rt", oauth_token_url=url, max_retries=8)
+    with pytest.raises(Unreachable, match=r"OAuth token endpoint http://127.0.0.1:\d+ \(connection refused"):
+        client.get("/users/me")
