@@ -41,7 +41,7 @@ class Writer:
 
     def write(self, message: Dict[str, Any]) -> None:
         line = self.dumps(message)
-        if _UNSAFE.search(line):
+        if (not line.isascii() or "\x7f" in line) and _UNSAFE.search(line):  # isascii: a fast pass for most lines
             line = self._escape(line, message)
         try:
             self.out.write(line + "\n")
