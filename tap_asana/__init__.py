@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from typing import Any, List, Optional
@@ -19,7 +20,9 @@ def main(argv: Optional[List[str]] = None) -> None:
 def run(argv: Optional[List[str]] = None) -> int:
     from tap_asana import config as cfg, discover, selection, state as st, sync
     from tap_asana.client import AsanaClient, AsanaError, AuthRejected
+    from tap_asana.conform import BadRecord
     from tap_asana.scheduler import StopFlag, Stopped
+    from tap_asana.writer import Output, TargetClosed
 
     args = _parser().parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):
@@ -30,21 +33,26 @@ def run(argv: Optional[List[str]] = None) -> int:
         print(json.dumps(cfg.about(), indent=2))
         return 0
     stop = StopFlag()
+    output = Output(sys.stdout)
     try:
         if not args.config:
             raise cfg.ConfigError("no config given. Pass --config config.json (see sample_config.json).")
         config = cfg.load_config(args.config)
         secrets.extend(cfg.secrets_of(config))
         if args.discover:
-            json.dump(discover.discover(), sys.stdout, indent=2)
-            sys.stdout.write("\n")
+            try:
+                json.dump(discover.discover(), sys.stdout, indent=2)
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+            except (BrokenPipeError, ValueError) as exc:
+                raise TargetClosed(str(exc)) from None
             return 0
         catalog_path = args.catalog or args.properties
         if not catalog_path:
             raise selection.CatalogError("no catalog given. Make one with --discover, select streams, pass it with --catalog.")
         catalog = _read_json(catalog_path, "catalog", "Make one with --discover.", selection.CatalogError)
         selected = selection.select(catalog)
-        state = st.validate(_read_json(args.state, "state", "Fix or remove it.", st.StateError)) if args.state else {}
+        state = _read_state(args.state) if args.state else {}
         signals = {signal.SIGTERM: 143, signal.SIGINT: 130}
         received: List[int] = []
 
@@ -58,7 +66,7 @@ def run(argv: Optional[List[str]] = None) -> int:
             signal.signal(signum, on_signal)
         try:
             client = AsanaClient(config, on_secret=secrets.append)
-            sync.sync(client, config, selected, state, stop=stop)
+            sync.sync(client, config, selected, state, out=output, stop=stop)
         except Stopped:
             LOGGER.warning("Stopped by a signal; the last STATE written is safe to resume from")
             return received[0] if received else 143
@@ -69,8 +77,63 @@ def run(argv: Optional[List[str]] = None) -> int:
         LOGGER.critical("Asana rejected the credentials (%s). Check access_token, or the OAuth client_id, "
                          "client_secret and refresh_token.", exc)
     except AsanaError as exc:
-        LOGGER.critical("%s. The last STATE written is safe to resume from.", exc)
+        if exc.status == 404 and exc.path == "/users/me":
+            LOGGER.critical("%s/users/me answered 404 (%s): api_url does not lead to Asana's API. Check api_url "
+                            "(Asana's is https://app.asana.com/api/1.0). %s", config.api_url, exc, _resume_note(output))
+        else:
+            LOGGER.critical("%s. %s", str(exc).rstrip("."), _resume_note(output))
+    except BadRecord as exc:
+        LOGGER.critical("%s %s", exc, _resume_note(output))
+    except TargetClosed:
+        # Whatever is still buffered for stdout can go nowhere; drop it, so the interpreter's
+        # last flush does not print "Exception ignored ... BrokenPipeError" at exit.
+        _silence_stdout()
+        LOGGER.critical("The target closed the tap's output (stdout) before the run ended: the records since the "
+                        "last STATE it received were not delivered. Look at the target's log for why it stopped; the "
+                        "last STATE it received is safe to resume from.")
+    except Exception as exc:  # a bug: still one line (the traceback at DEBUG), never a bare stack trace
+        LOGGER.debug("Traceback of the unexpected error", exc_info=True)
+        where = exc.__traceback__
+        while where is not None and where.tb_next is not None:
+            where = where.tb_next
+        place = f" at {os.path.basename(where.tb_frame.f_code.co_filename)}:{where.tb_lineno}" if where else ""
+        LOGGER.critical("Unexpected error %s%s: %s. This is a bug in tap-asana: please report it with the log of "
+                        "a run with --log-level DEBUG. %s", type(exc).__name__, place, exc, _resume_note(output))
     return 1
+
+
+def _resume_note(output: Any) -> str:
+    if output.states:
+        return "The last STATE written is safe to resume from."
+    return "No STATE was written: the next run starts where this one did."
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _read_state(path: str) -> Any:
+    """The state file as the tap's own state: a missing file is a first run (orchestrators and
+    the README's first sync pass a path that does not exist yet); the shapes other tools write
+    are adopted (see state.adopt); anything else unusable is a StateError."""
+    from tap_asana import state as st
+    from tap_asana.streams import INCREMENTAL, STREAMS
+
+    if not os.path.exists(path):
+        LOGGER.warning("State file %s does not exist: taking this for a first run, which reads from start_date. "
+                       "If an earlier run's state should be there, stop this run and check the path.", path)
+        return {}
+    raw = _read_json(path, "state", "Fix or remove it.", st.StateError)
+    keys = {name: s.replication_key for name, s in STREAMS.items() if s.replication_method == INCREMENTAL}
+    state, notes = st.adopt(raw, keys)
+    for note in notes:
+        LOGGER.warning("State file %s: %s", path, note)
+    return st.validate(state)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,11 +149,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read_json(path: str, what: str, fix: str, error: type) -> Any:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise error(f"cannot read {what} file {path}: {exc.strerror}.") from None
+    from tap_asana.config import read_text
+
+    text = read_text(path, what, error)
     if what == "state" and not text.strip():
         return {}  # orchestrators often hand over an empty file on the first run
     try:

@@ -12,15 +12,18 @@ import datetime as dt
 import email.utils
 import json
 import logging
+import re
 import threading
 import time
 from collections import Counter
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from urllib.parse import urljoin, urlparse
 
 import backoff
 import requests
+import urllib3
 
-from tap_asana.config import Config
+from tap_asana.config import CLOCK_SKEW, Config
 
 LOGGER = logging.getLogger("tap_asana")
 
@@ -30,6 +33,19 @@ MAX_RETRY_AFTER = 120.0
 SEARCH_PER_MINUTE = 60
 #: How often one listing may start over after its offset expired.
 MAX_LISTING_RESTARTS = 3
+#: Hops a GET may take along redirects that stay on api_url's scheme, host and port. Asana's
+#: API does not redirect, but a proxy in front of it may tidy a path; a redirect anywhere else
+#: is refused, and the OAuth token request follows none (it carries the client secret).
+MAX_REDIRECTS = 3
+#: A body larger than this is cut off and retried: Asana's pages are a few MB at most.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+#: Pages in a row that bring no record not seen before (each with a new offset) after which
+#: a listing is taken to be going round in circles.
+MAX_STALE_PAGES = 5
+#: A 400 about the page offset that says it expired or is invalid (asana-api.md 1.2 gives one
+#: phrase; the wording has changed before).
+_OFFSET_WORDS = re.compile(r"offset|pagination|page token|next_page", re.I)
+_EXPIRED_WORDS = re.compile(r"expired|invalid|no longer valid|not valid|too old", re.I)
 USER_AGENT = "tap-asana (+https://github.com/singer-io/getting-started)"
 
 
@@ -74,6 +90,10 @@ class Transient(AsanaError):
     """Worth another try after an exponential wait."""
 
 
+class Unreachable(Fatal):
+    """The host never answered: its name does not resolve, it refuses connections, or TLS fails."""
+
+
 class RateLimited(AsanaError):
     """429: every worker has already been paused; try again."""
 
@@ -84,7 +104,7 @@ def classify(status: int, message: str, path: str) -> AsanaError:
         return RateLimited(message, status, path)
     if status >= 500 or status == 424:  # 424 is a spec artifact of 429 (asana-api.md 4.2)
         return Transient(f"Asana answered {status} on {path}: {message}", status, path)
-    if status == 400 and "pagination token has expired" in message:
+    if status == 400 and _OFFSET_WORDS.search(message) and _EXPIRED_WORDS.search(message):
         return OffsetExpired(message, status, path)
     if status in (402, 403, 404):
         return Skip(message, status, path)
@@ -155,7 +175,8 @@ class AsanaClient:
         self.count_lock = threading.Lock()
         self.requests: Counter = Counter()  # route -> count, every attempt included
         self.rate_limited: Counter = Counter()  # route -> 429s received
-        self.server_started_at: Optional[dt.datetime] = None
+        self.server_started_at: Optional[dt.datetime] = None  # see run_start
+        self.answered = False  # whether any answer came from api_url's host
         self._get_json = backoff.on_exception(
             backoff.expo, Transient, max_tries=lambda: config.max_retries, factor=backoff_factor,
             max_value=60, jitter=backoff.full_jitter, on_backoff=self._log_retry, logger=None,
@@ -173,20 +194,31 @@ class AsanaClient:
                     "client_secret": self.config.client_secret, "refresh_token": self.config.refresh_token}
             if self.config.redirect_uri:
                 form["redirect_uri"] = self.config.redirect_uri
+            url = self.config.oauth_token_url
             for attempt in range(1, self.config.max_retries + 1):
                 try:
-                    resp = self.session.post(self.config.oauth_token_url, data=form, timeout=self.config.request_timeout)
-                except requests.RequestException as exc:
-                    error = f"cannot reach the OAuth token endpoint: {type(exc).__name__}"
+                    resp, content = self._send("POST", url, data=form)
+                except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, _TooLong) as exc:
+                    cause = _cause(exc)
+                    error = f"cannot reach the OAuth token endpoint {_origin_text(url)} ({cause})"
+                    if self.token is None and not cause.startswith(("connection dropped", "connection failed", "answer")):
+                        # No token was ever fetched from there: a wrong oauth_token_url, not a blip.
+                        raise Unreachable(error + ". Check oauth_token_url and this machine's network, DNS and proxy",
+                                          None, "/-/oauth_token") from None
                 else:
                     self._count(self.requests, "POST /-/oauth_token")
+                    if resp.is_redirect or 300 <= resp.status_code < 400:
+                        raise Fatal(f"the OAuth token endpoint {url} answered {resp.status_code}, a redirect to "
+                                    f"{_origin_text(urljoin(url, resp.headers.get('location', '')))}: the tap never "
+                                    "follows a redirect with the client secret. Set oauth_token_url to the endpoint "
+                                    "itself.", resp.status_code, "/-/oauth_token")
                     if resp.status_code < 500 and resp.status_code != 429:
                         break
                     error = f"OAuth token endpoint answered {resp.status_code}"
                 if attempt == self.config.max_retries:
                     raise Fatal(error + "; giving up after retries")
                 self.sleep(min(2 ** attempt, 30))
-            body = _json_or_none(resp)
+            body = _json_or_none(content)
             token = body.get("access_token") if isinstance(body, dict) else None
             if resp.status_code != 200 or not token:
                 reason = (body or {}).get("error", "") if isinstance(body, dict) else ""
@@ -221,21 +253,17 @@ class AsanaClient:
         route = route_of(path)
         self._count(self.requests, route)
         try:
-            resp = self.session.get(self.config.api_url + path, params=params, timeout=self.config.request_timeout,
-                                    headers={"Authorization": f"Bearer {token}"})
-            body = resp.content  # reading the whole body here surfaces truncated responses
-        except requests.Timeout:
-            raise Transient(f"timed out after {self.config.request_timeout:g}s on {path}", None, path) from None
-        except requests.RequestException as exc:
-            raise Transient(f"connection failed on {path}: {type(exc).__name__}", None, path) from None
+            resp, body = self._follow(path, params, token)
         finally:
             self.limiter.release()
-        if self.server_started_at is None:
-            self.server_started_at = _server_time(resp.headers.get("Date"))
         decoded = _json_or_none(body)
         if resp.status_code == 200:
             if not isinstance(decoded, dict) or "data" not in decoded:
                 raise Transient(f"unparseable body on {path} ({len(body)} bytes)", 200, path)
+            if route.endswith("{gid}") and not (isinstance(decoded["data"], dict) and decoded["data"].get("gid")):
+                raise Fatal(f"{self.config.api_url}{path} answered 200 without an object with a gid (data: "
+                            f"{_shape(decoded['data'])}): this is not Asana's API as the tap knows it. Check "
+                            "api_url", 200, path)
             return decoded
         message = _error_message(decoded) or resp.reason or ""
         error = classify(resp.status_code, message, path)
@@ -251,6 +279,85 @@ class AsanaClient:
             LOGGER.warning("Rate limited on %s; pausing every worker for %.1fs", route, wait)
             self.limiter.pause(wait)
         raise error
+
+    def _follow(self, path: str, params: Mapping[str, Any], token: Optional[str]) -> Tuple[requests.Response, bytes]:
+        """GET api_url + path, following redirects only while they stay on api_url's scheme,
+        host and port (the token goes nowhere else)."""
+        url, query = self.config.api_url + path, params
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                resp, body = self._send("GET", url, params=query, headers={"Authorization": f"Bearer {token}"})
+            except requests.Timeout:
+                raise Transient(f"no answer within {self.config.request_timeout:g}s (request_timeout) on {path}",
+                                None, path) from None
+            except _TooLong as exc:
+                raise Transient(f"{exc} on {path}", None, path) from None
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                cause = _cause(exc)
+                message = f"cannot reach {_origin_text(url)} ({cause}) on {path}"
+                if not self.answered and not cause.startswith(("connection dropped", "connection failed")):
+                    # Nothing has ever answered from there: a typo in api_url, a wrong port or a proxy
+                    # in the way, which retries over a minute would not change.
+                    raise Unreachable(message + ". Check api_url and this machine's network, DNS and proxy",
+                                      None, path) from None
+                raise Transient(message, None, path) from None
+            self.answered = True
+            if self.server_started_at is None:
+                self.server_started_at = self._start_from(resp.headers.get("Date"))
+            if not resp.is_redirect:
+                return resp, body
+            target = urljoin(url, resp.headers["location"])
+            if _origin(target) != _origin(self.config.api_url):
+                raise Fatal(f"{self.config.api_url}{path} answered {resp.status_code}, a redirect to "
+                            f"{_origin_text(target)}: the tap never follows a redirect to another host or "
+                            f"scheme than api_url's. Check api_url", resp.status_code, path)
+            url, query = target, None
+        raise Fatal(f"{self.config.api_url}{path} redirected more than {MAX_REDIRECTS} times. Check api_url",
+                    None, path)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> Tuple[requests.Response, bytes]:
+        """One request and its whole answer within request_timeout: the body is read in
+        chunks against a deadline, so a trickled or endless body ends, as does a huge one."""
+        timeout = self.config.request_timeout
+        deadline = time.monotonic() + timeout
+        resp = self.session.request(method, url, timeout=timeout, stream=True, allow_redirects=False, **kwargs)
+        try:
+            read = getattr(resp.raw, "read1", None) or resp.raw.read
+            chunks, size = [], 0
+            while True:
+                chunk = read(65536, decode_content=True)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise _TooLong(f"answer body larger than {MAX_BODY_BYTES // 2 ** 20} MB")
+                if time.monotonic() > deadline:
+                    raise _TooLong(f"answer still arriving after {timeout:g}s (request_timeout)")
+        finally:
+            resp.close()
+        return resp, b"".join(chunks)
+
+    def _start_from(self, date: Optional[str]) -> dt.datetime:
+        """Asana's clock at its first answer, unless it disagrees with this machine's."""
+        local = dt.datetime.now(dt.timezone.utc)
+        server = _server_time(date)
+        if server is None:
+            return local
+        if abs(server - local) > CLOCK_SKEW:
+            # A start too early only sends some records twice; one too late loses the records
+            # changed in between, for good: take the earlier clock.
+            LOGGER.warning("Asana's clock (Date: %s) and this machine's (%s) disagree by more than %s: the run's "
+                           "start, which becomes the next bookmark, is taken from the earlier of the two. Check "
+                           "this machine's clock (NTP)", date, format_asana_time(local), CLOCK_SKEW)
+            return min(server, local)
+        return server
+
+    def run_start(self) -> dt.datetime:
+        """When this run started, for bookmarks: Asana's clock at its first answer (the clock
+        that stamps modified_at), or the earlier of it and this machine's when the two
+        disagree by more than CLOCK_SKEW (with a WARNING); this machine's before any answer."""
+        return self.server_started_at or dt.datetime.now(dt.timezone.utc)
 
     def _count(self, counter: Counter, key: str) -> None:
         with self.count_lock:
@@ -289,6 +396,9 @@ class Listing:
         self.offsets_seen: set = set()
         self.gids_seen: set = set()
         self.restarts = 0
+        self.pages = 0  # pages read since the listing (re)started
+        self.stale = 0  # pages in a row without a record not seen before
+        self.replay = 0  # pages a restart reads again, which bring nothing new
         self.done = False
 
     def fetch_next(self) -> List[Dict[str, Any]]:
@@ -301,6 +411,7 @@ class Listing:
                 raise Fatal(f"pagination offsets on {self.path} kept expiring; gave up after {MAX_LISTING_RESTARTS} restarts")
             LOGGER.warning("Pagination offset expired on %s; starting that listing over", self.path)
             self.offset, self.offsets_seen = None, set()
+            self.replay, self.pages, self.stale = self.pages, 0, 0
             return []
         next_page = body.get("next_page") if self.paginated else None
         self.offset = next_page.get("offset") if isinstance(next_page, dict) else None
@@ -309,11 +420,14 @@ class Listing:
         if self.offset:
             self.offsets_seen.add(self.offset)
         self.done = not self.offset
-        data = body["data"]
-        if not isinstance(data, list):
-            raise Fatal(f"expected a list from {self.path}, got {type(data).__name__}")
-        fresh = [r for r in data if r.get("gid") not in self.gids_seen]
-        self.gids_seen.update(r.get("gid") for r in fresh)
+        url = self.client.config.api_url + self.path
+        data = _records(body["data"], url)
+        fresh = _fresh(data, self.gids_seen)
+        self.pages += 1
+        self.stale = 0 if fresh else self.stale + 1
+        if not self.done:
+            _check_progress(url, self.pages, self.client.config.max_pages,
+                            self.stale if self.stale > self.replay else 0)
         return fresh
 
 
@@ -326,13 +440,16 @@ class SearchListing:
         self.params["limit"] = client.config.page_size
         self.after = after
         self.gids_seen: set = set()
+        self.pages = 0
         self.done = False
 
     def fetch_next(self) -> List[Dict[str, Any]]:
         limit = self.params["limit"]
-        page = self.client.get(self.path, {**self.params, f"{self.cursor_field}.after": self.after})["data"]
-        fresh = [r for r in page if r["gid"] not in self.gids_seen]
-        self.gids_seen.update(r["gid"] for r in fresh)
+        url = self.client.config.api_url + self.path
+        page = _records(self.client.get(self.path, {**self.params, f"{self.cursor_field}.after": self.after})["data"], url)
+        fresh = _fresh(page, self.gids_seen)
+        self.pages += 1
+        _check_progress(url, self.pages, self.client.config.max_pages, 0)
         if len(page) < limit:
             self.done = True
         elif not fresh:
@@ -340,7 +457,11 @@ class SearchListing:
                               None, self.path)
         else:
             # Step back a millisecond: `.after` is strict and a page can end inside a run of ties.
-            last = parse_asana_time(page[-1][self.cursor_field]) - dt.timedelta(milliseconds=1)
+            try:
+                last = parse_asana_time(page[-1][self.cursor_field]) - dt.timedelta(milliseconds=1)
+            except (KeyError, TypeError, ValueError, OverflowError):
+                raise Fatal(f"{url} answered a record without a date-time {self.cursor_field} "
+                            f"(gid {page[-1]['gid']}): search cannot page on", 200, self.path) from None
             self.after = format_asana_time(last)
         return fresh
 
@@ -355,6 +476,7 @@ class EventListing:
     def __init__(self, client: AsanaClient, resource: str, sync: Optional[str]):
         self.client, self.resource, self.sync = client, resource, sync
         self.expired = False
+        self.pages = 0
         self.done = False
 
     def fetch_next(self) -> List[Dict[str, Any]]:
@@ -371,6 +493,10 @@ class EventListing:
             raise Fatal("Asana answered /events without a sync token or a list of events", 200, "/events")
         self.sync = body["sync"]
         self.done = not body.get("has_more")
+        self.pages += 1
+        if not self.done:
+            _check_progress(f"{self.client.config.api_url}/events?resource={self.resource}", self.pages,
+                            self.client.config.max_pages, 0)
         return body["data"]
 
 
@@ -385,9 +511,91 @@ def parse_asana_time(value: str) -> dt.datetime:
 
 
 def format_asana_time(value: dt.datetime) -> str:
-    """Asana's own form: UTC, milliseconds, Z."""
+    """Asana's own form: UTC, milliseconds, Z (four-digit years: strftime writes year 1 as "1")."""
     value = value.astimezone(dt.timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return f"{value.year:04d}-" + value.strftime("%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class _TooLong(Exception):
+    """An answer that outgrew the deadline or the size bound."""
+
+
+def _records(data: Any, url: str) -> List[Dict[str, Any]]:
+    """A page's records: a list of objects, each with a gid (a number is taken as its string)."""
+    if not isinstance(data, list):
+        raise Fatal(f"{url} answered {_shape(data)} where a list of records belongs: this is not Asana's API "
+                    "as the tap knows it. Check api_url", 200, urlparse(url).path)
+    for record in data:
+        if not isinstance(record, dict) or not isinstance(record.get("gid"), (str, int)) \
+                or isinstance(record.get("gid"), bool) or record.get("gid") == "":
+            gid = record.get("gid") if isinstance(record, dict) else None
+            raise Fatal(f"{url} answered a record without a usable gid ({_shape(record)}, gid {gid!r}); nothing "
+                        "after it can be sent. If this is Asana, report it; else check api_url", 200, urlparse(url).path)
+    return data
+
+
+def _fresh(records: List[Dict[str, Any]], seen: set) -> List[Dict[str, Any]]:
+    """The records whose gid (as a string: 1 and "1" are one gid) was not met before."""
+    fresh = []
+    for record in records:
+        gid = str(record["gid"])
+        if gid not in seen:
+            seen.add(gid)
+            fresh.append(record)
+    return fresh
+
+
+def _check_progress(url: str, pages: int, max_pages: int, stale: int) -> None:
+    """A listing that keeps handing out new offsets stops instead of going on forever."""
+    if pages >= max_pages:
+        raise Fatal(f"{url} still had a next page after {max_pages} pages (max_pages): stopped, taking it for a "
+                    "loop. Raise max_pages if the listing really is that long", 200, urlparse(url).path)
+    if stale > MAX_STALE_PAGES:
+        raise Fatal(f"{url} handed out {stale} new page offsets in a row without a record not seen before: "
+                    "stopped, taking it for a loop. If this is Asana, report it", 200, urlparse(url).path)
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object with keys " + ", ".join(sorted(map(str, value))[:6]) if value else "an empty object"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
+def _origin(url: str) -> Tuple[str, str, Optional[int]]:
+    parts = urlparse(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def _origin_text(url: str) -> str:
+    """scheme://host[:port] of a URL, without its path or query (which may carry anything)."""
+    parts = urlparse(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def _cause(exc: BaseException) -> str:
+    """Why a request got no answer, in a few words (never the request itself)."""
+    if isinstance(exc, _TooLong):
+        return str(exc)
+    text = repr(exc)
+    if isinstance(exc, requests.exceptions.SSLError) or "SSLError" in text or "CERTIFICATE" in text:
+        detail = re.search(r"\[SSL[^\]]*\] ?([^')(\]]+)", text)
+        return "TLS failed" + (f": {detail.group(1).strip()}" if detail else "")
+    if "NameResolution" in text or "getaddrinfo" in text or "not known" in text or "resolve" in text:
+        return "DNS lookup failed: the host name does not resolve"
+    if "Connection refused" in text or "ConnectionRefused" in text:
+        return "connection refused: nothing listens on that port"
+    if isinstance(exc, requests.Timeout) or "timed out" in text:
+        return "connection failed: timed out"
+    if "RemoteDisconnected" in text or "reset" in text.lower() or "IncompleteRead" in text \
+            or "ProtocolError" in text or "ChunkedEncodingError" in text:
+        return "connection dropped before the answer was whole"
+    return f"connection failed: {type(exc).__name__}"
 
 
 def _json_or_none(body: Any) -> Any:

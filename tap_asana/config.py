@@ -24,15 +24,21 @@ SETTINGS: Dict[str, tuple] = {
     "refresh_token": ("string", None, "OAuth refresh token; access tokens are fetched and refreshed from it. Secret."),
     "redirect_uri": ("string", None, "OAuth redirect URI; accepted, sent with token refreshes when given."),
     "start_date": ("string", "one year before the run", "ISO 8601 date-time: incremental streams send records at or after it until they have a bookmark."),
-    "request_timeout": ("number", 300, "Seconds to wait for Asana to answer one request."),
+    "request_timeout": ("number", 300, "Seconds allowed for one whole answer: connecting, headers and body. A body still arriving then is cut off and the request retried."),
     "api_url": ("string", "https://app.asana.com/api/1.0", "Base URL of the Asana API (https, or http on a loopback host)."),
     "oauth_token_url": ("string", "https://app.asana.com/-/oauth_token", "OAuth token endpoint (https, or http on a loopback host)."),
     "page_size": ("integer", 100, "Records per page, 1 to 100."),
     "max_workers": ("integer", 12, "Requests in flight at once, 1 to 45 (Asana allows 50 concurrent GETs per token)."),
     "requests_per_minute": ("integer", 1500, "Request budget per minute for this token: 1500 on paid plans, 150 on free."),
     "max_retries": ("integer", 8, "Tries for one request on 5xx, timeouts, dropped connections and bad bodies."),
+    "max_pages": ("integer", 100000, "Most pages one listing may take before the run stops, taking it for a loop (10 million records at 100 a page)."),
 }
 SECRETS = ("access_token", "client_secret", "refresh_token")
+#: How far ahead of this machine's clock a time from the state or Asana's clock may be.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+#: Asana began in 2008: an earlier start date or bookmark reads the same records as this one,
+#: which stays clear of datetime's year-1 edge (a look-back from 0001-01-01 overflows).
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class ConfigError(Exception):
@@ -49,6 +55,7 @@ class Config:
     max_workers: int
     requests_per_minute: int
     max_retries: int
+    max_pages: int = 100000
     access_token: Optional[str] = None
     client_id: Optional[str] = None
     client_secret: Optional[str] = None
@@ -88,15 +95,29 @@ def parse_datetime(value: str) -> dt.datetime:
     parsed = dt.datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+    try:
+        return parsed.astimezone(dt.timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 lies before year 1 in UTC
+        raise ValueError(f"{value!r} is out of range") from None
+
+
+def read_text(path: str, what: str, error: type) -> str:
+    """A UTF-8 file's text (a byte-order mark, as some Windows editors write, is dropped)."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            return handle.read()
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} file {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                    f"{exc.start}). Save it as UTF-8.") from None
+    except OSError as exc:
+        raise error(f"cannot read {what} file {path}: {exc.strerror}.") from None
 
 
 def load_config(path: str, now: Optional[dt.datetime] = None) -> Config:
     try:
-        with open(path, encoding="utf-8") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}. Pass an existing JSON file with --config.") from None
+        raw = read_text(path, "config", ConfigError)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} Pass an existing UTF-8 JSON file with --config.") from None
     try:
         data = json.loads(raw)
     except ValueError as exc:
@@ -114,6 +135,16 @@ def validate_config(data: Mapping[str, Any], now: dt.datetime) -> Config:
         value = data.get(name)
         if value is not None and not isinstance(value, str):
             raise ConfigError(f"config key {name} must be a string.")
+    data = dict(data)
+    for name in ("access_token", "client_id", "client_secret", "refresh_token"):
+        value = data.get(name)
+        if value and value != value.strip():
+            # A token pasted with its line end: no credential holds whitespace at either end.
+            LOGGER.warning("config key %s has spaces or a line end around it: removed them", name)
+            data[name] = value = value.strip()
+        if value and not all(32 < ord(c) < 127 for c in value):
+            raise ConfigError(f"config key {name} holds a space, a control character or a non-ASCII character, "
+                              "which no Asana credential has. Paste it again.")
     token = data.get("access_token")
     oauth_keys = [k for k in ("client_id", "client_secret", "refresh_token") if data.get(k)]
     if token is not None and not token.strip():
@@ -136,6 +167,10 @@ def validate_config(data: Mapping[str, Any], now: dt.datetime) -> Config:
             raise ConfigError(f"start_date {start!r} is not an ISO 8601 date-time. Use a form like 2024-01-31T00:00:00Z.") from None
         if start_date > now:
             raise ConfigError(f"start_date {start} lies in the future. Use a past date, or leave it out for one year back.")
+        if start_date < EARLIEST:
+            LOGGER.warning("start_date %s is before Asana existed: reading from %s, which sends the same records",
+                           start, EARLIEST.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            start_date = EARLIEST
 
     return Config(
         api_url=_url(data, "api_url"),
@@ -146,6 +181,7 @@ def validate_config(data: Mapping[str, Any], now: dt.datetime) -> Config:
         max_workers=int(_number(data, "max_workers", low=1, high=45, integer=True)),
         requests_per_minute=int(_number(data, "requests_per_minute", low=1, high=100000, integer=True)),
         max_retries=int(_number(data, "max_retries", low=1, high=100, integer=True)),
+        max_pages=int(_number(data, "max_pages", low=1, high=10 ** 9, integer=True)),
         access_token=token or None,
         client_id=None if token else data.get("client_id"),
         client_secret=None if token else data.get("client_secret"),

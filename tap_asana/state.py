@@ -28,17 +28,20 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from tap_asana.config import parse_datetime
+from tap_asana.config import CLOCK_SKEW, EARLIEST, parse_datetime
 
 
 class StateError(Exception):
     """A state file that cannot be used, phrased for the user."""
 
 
-def validate(state: Any) -> Dict[str, Any]:
-    """Check the shape of a state read from a file; return a deep copy."""
+def validate(state: Any, now: Optional[dt.datetime] = None) -> Dict[str, Any]:
+    """Check the shape of a state read from a file; return a deep copy. A time more than
+    CLOCK_SKEW ahead of `now` (this machine's clock) is refused: a bookmark in the future
+    would skip every record changed before it, for good."""
+    now = now or dt.datetime.now(dt.timezone.utc)
     if not isinstance(state, dict):
         raise StateError(f"state must be a JSON object, not {type(state).__name__}.")
     bookmarks = state.get("bookmarks", {})
@@ -50,42 +53,111 @@ def validate(state: Any) -> Dict[str, Any]:
         for key, value in mark.items():
             if not isinstance(value, str):
                 raise StateError(f"bookmark {stream}.{key} must be an ISO 8601 string, not {value!r}.")
-            try:
-                parse_datetime(value)
-            except ValueError:
-                raise StateError(f"bookmark {stream}.{key} is not an ISO 8601 date-time: {value!r}.") from None
-    _validate_tokens(state.get("sync_tokens", {}), "state.sync_tokens")
+            _check_time(value, f"bookmark {stream}.{key}", now, "is not an ISO 8601 date-time")
+    _validate_tokens(state.get("sync_tokens", {}), "state.sync_tokens", now)
     progress = state.get("progress")
     if progress is not None:
         if not isinstance(progress, dict) or not isinstance(progress.get("done", []), list) \
                 or not isinstance(progress.get("started_at"), str):
             raise StateError("state.progress must be {\"started_at\": \"...\", \"done\": [...]}.")
-        try:
-            parse_datetime(progress["started_at"])
-        except ValueError:
-            raise StateError(f"state.progress.started_at is not a date-time: {progress['started_at']!r}.") from None
-        _validate_tokens(progress.get("sync_tokens", {}), "state.progress.sync_tokens")
+        _check_time(progress["started_at"], "state.progress.started_at", now, "is not a date-time")
+        _validate_tokens(progress.get("sync_tokens", {}), "state.progress.sync_tokens", now)
     if state.get("currently_syncing") is not None and not isinstance(state["currently_syncing"], str):
         raise StateError("state.currently_syncing must be a stream name or null.")
     return copy.deepcopy(state)
 
 
-def _validate_tokens(tokens: Any, where: str) -> None:
+def _check_time(value: str, where: str, now: dt.datetime, malformed: str) -> None:
+    try:
+        when = parse_datetime(value)
+    except ValueError:
+        raise StateError(f"{where} {malformed}: {value!r}.") from None
+    if when > now + CLOCK_SKEW:
+        raise StateError(f"{where} is {value}, in the future by this machine's clock (now "
+                         f"{now.strftime('%Y-%m-%dT%H:%M:%SZ')}): records changed before it would never be sent. "
+                         f"Check this machine's clock; else set it to when the tap last ran, or remove it to read "
+                         f"from start_date.")
+
+
+def _validate_tokens(tokens: Any, where: str, now: dt.datetime) -> None:
     shape = (f'{where} must be an object of project gid -> '
              f'{{"sync": "...", "since": "<date-time>", "read_in_full": "<date-time>"}}.')
     if not isinstance(tokens, dict):
         raise StateError(shape)
-    for entry in tokens.values():
+    for project, entry in tokens.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("sync"), str) \
                 or not isinstance(entry.get("since"), str) or not isinstance(entry.get("read_in_full"), str):
             raise StateError(shape)
-        try:
-            parse_datetime(entry["since"]), parse_datetime(entry["read_in_full"])
-        except ValueError:
-            raise StateError(shape) from None
+        for key in ("since", "read_in_full"):
+            try:
+                parse_datetime(entry[key])
+            except ValueError:
+                raise StateError(shape) from None
+            _check_time(entry[key], f"{where}.{project}.{key}", now, "is not a date-time")
         covers = entry.get("covers", [])
         if not isinstance(covers, list) or not all(isinstance(c, str) for c in covers):
-            raise StateError(f'{where}: "covers" must be a list of stream names.')
+            raise StateError(f'{where}.{project}: "covers" must be a list of stream names.')
+
+
+def adopt(raw: Any, replication_keys: Mapping[str, str]) -> Tuple[Any, List[str]]:
+    """The tap's own state from the shapes users bring, and a note for each thing changed:
+
+    - a Singer STATE message, ``{"type": "STATE", "value": {...}}`` (a target's last line);
+    - Meltano's ``{"singer_state": {...}}`` (what ``meltano state get`` prints), or its stored
+      ``{"completed": {"singer_state": ...}, "partial": {...}}`` (partial laid over completed);
+    - singer-io tap-asana's: ``bookmarks.currently_sync_stream`` names its interrupted stream,
+      bookmarks without a zone are UTC;
+    - bookmarks this tap cannot use (a stream it reads in full, or bookmarked on another key:
+      `replication_keys` maps each incremental stream to its key) are dropped, each with a note
+      saying where that stream now starts; ones before 2000 are read from 2000 (Asana began in 2008).
+
+    Anything else is left for ``validate`` to judge."""
+    notes: List[str] = []
+    if isinstance(raw, dict) and raw.get("type") == "STATE" and "value" in raw:
+        raw = raw["value"]
+        notes.append("state is a Singer STATE message: using its value")
+    if isinstance(raw, dict) and isinstance(raw.get("completed"), dict) and "singer_state" in raw["completed"]:
+        partial = raw.get("partial") if isinstance(raw.get("partial"), dict) else {}
+        completed, newer = raw["completed"]["singer_state"], partial.get("singer_state") or {}
+        raw = {**completed, **newer} if isinstance(completed, dict) and isinstance(newer, dict) else completed
+        notes.append("state is Meltano's stored state: using its singer_state")
+    elif isinstance(raw, dict) and set(raw) == {"singer_state"}:
+        raw = raw["singer_state"]
+        notes.append("state is Meltano's {\"singer_state\": ...}: using what it holds")
+    if not isinstance(raw, dict) or not isinstance(raw.get("bookmarks"), dict):
+        return copy.deepcopy(raw), notes
+    state = copy.deepcopy(raw)
+    bookmarks = state["bookmarks"]
+    interrupted = bookmarks.pop("currently_sync_stream", None)
+    if interrupted is not None:
+        notes.append(f"state comes from an interrupted run of singer-io's tap-asana (at stream {interrupted}): "
+                     "each stream starts from its own bookmark")
+    for stream in sorted(bookmarks):
+        mark = bookmarks[stream]
+        if not isinstance(mark, dict):
+            continue
+        wanted = replication_keys.get(stream)
+        for key in sorted(mark):
+            if key == wanted:
+                continue
+            del mark[key]
+            if wanted is None:
+                notes.append(f"bookmark {stream}.{key} is not used: {stream} is read in full on every run")
+            else:
+                notes.append(f"bookmark {stream}.{key} is not used: {stream} is bookmarked on {wanted}, and with no "
+                             f"{stream}.{wanted} bookmark it is read from start_date")
+        if not mark:
+            del bookmarks[stream]
+        elif isinstance(mark.get(wanted), str):
+            try:
+                early = parse_datetime(mark[wanted]) < EARLIEST
+            except ValueError:
+                continue  # validate says what is wrong with it
+            if early:
+                mark[wanted] = EARLIEST.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                notes.append(f"bookmark {stream}.{wanted} is before Asana existed: reading from {mark[wanted]}, "
+                             "which sends the same records")
+    return state, notes
 
 
 def bookmark(state: Mapping[str, Any], stream: str, key: str) -> Optional[dt.datetime]:

@@ -54,6 +54,15 @@ CONFIG_CASES = {
     "start date in the future": {**GOOD, "start_date": FUTURE},
     "http api_url off loopback": {**GOOD, "api_url": "http://asana.example.com/api/1.0"},
     "http token url off loopback": {**GOOD, "oauth_token_url": "http://asana.example.com/-/oauth_token"},
+    "config not utf-8": b'{"access_token": "caf\xe9"}',
+    "config in utf-16": json.dumps(GOOD).encode("utf-16"),
+    "token with a space inside": {**GOOD, "access_token": "pat 987"},
+    "token with a control character": {**GOOD, "access_token": "pat\x00987"},
+    "token not ascii": {**GOOD, "access_token": "pat\u2013987"},
+    "max_pages 0": {**GOOD, "max_pages": 0},
+    "request_timeout negative": {**GOOD, "request_timeout": -1},
+    "api_url not http": {**GOOD, "api_url": "ftp://app.asana.com/api/1.0"},
+    "start date before year 1 in utc": {**GOOD, "start_date": "0001-01-01T00:00:00+05:00"},
 }
 EXPECTED_WORDS = {
     "missing file": "cannot read config", "empty file": "not valid JSON", "not json": "not valid JSON",
@@ -62,6 +71,10 @@ EXPECTED_WORDS = {
     "page size 0": "page_size", "page size 500": "page_size", "start date not a date": "start_date",
     "start date in the future": "future", "http api_url off loopback": "https",
     "http token url off loopback": "oauth_token_url must use https",
+    "config not utf-8": "not UTF-8 text (byte 0xe9", "config in utf-16": "not UTF-8",
+    "token with a space inside": "access_token holds a space", "token with a control character": "access_token holds",
+    "token not ascii": "access_token holds", "max_pages 0": "max_pages", "request_timeout negative": "request_timeout",
+    "api_url not http": "not an http(s) URL", "start date before year 1 in utc": "start_date",
 }
 
 
@@ -75,11 +88,18 @@ def assert_one_critical(result: subprocess.CompletedProcess, words: str) -> None
     assert SECRET not in result.stderr
 
 
+def write(path: Path, content) -> None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+
+
 @pytest.mark.parametrize("case", sorted(CONFIG_CASES))
 def test_bad_config(tmp_path, case):
     content = CONFIG_CASES[case]
     if content is not None:
-        (tmp_path / "config.json").write_text(content if isinstance(content, str) else json.dumps(content))
+        write(tmp_path / "config.json", content)
     assert_one_critical(tap("--config", "config.json", "--discover", cwd=tmp_path), EXPECTED_WORDS[case])
 
 
@@ -90,6 +110,25 @@ CATALOG_CASES = {
     "selects nothing": ("catalog", discover(), "selects no stream"),
     "state not json": ("state", "{bookmarks", "not valid JSON"),
     "bookmark of the wrong type": ("state", {"bookmarks": {"tasks": {"modified_at": 17}}}, "tasks.modified_at"),
+    "catalog not utf-8": ("catalog", b'{"streams": "\xff"}', "catalog file catalog.json is not UTF-8"),
+    "state not utf-8": ("state", b'{"bookmarks": {"\xfe": {}}}', "state file state.json is not UTF-8"),
+    "state a list": ("state", [{"bookmarks": {}}], "JSON object"),
+    "state a string": ("state", '"2026-01-01"', "JSON object"),
+    "bookmark in the future": ("state", {"bookmarks": {"tasks": {"modified_at": "2099-01-01T00:00:00Z"}}},
+                               "bookmark tasks.modified_at is 2099-01-01T00:00:00Z, in the future"),
+    "bookmark in the future, wrapped by Meltano": (
+        "state", {"singer_state": {"bookmarks": {"tags": {"created_at": FUTURE}}}}, "bookmark tags.created_at"),
+    "bookmark in the future, as a STATE message": (
+        "state", {"type": "STATE", "value": {"bookmarks": {"tasks": {"modified_at": FUTURE}}}}, "in the future"),
+    "progress started in the future": ("state", {"progress": {"started_at": "2099-01-01T00:00:00Z", "done": []}},
+                                       "state.progress.started_at is 2099"),
+    "sync token from the future": ("state", {"sync_tokens": {"7": {"sync": "t", "since": "2099-01-01T00:00:00Z",
+                                                                   "read_in_full": "2026-01-01T00:00:00Z"}}},
+                                   "state.sync_tokens.7.since is 2099"),
+    "bookmark before year 1 in utc": ("state", {"bookmarks": {"tasks": {"modified_at": "0001-01-01T00:00:00+05:00"}}},
+                                      "not an ISO 8601"),
+    "meltano wrapper of a list": ("state", {"singer_state": [1]}, "JSON object"),
+    "state message without an object": ("state", {"type": "STATE", "value": "x"}, "JSON object"),
 }
 
 
@@ -100,7 +139,7 @@ def test_bad_catalog_or_state_leaves_the_state_file_untouched(tmp_path, case):
     files = {"catalog": catalog_selecting("workspaces"), "state": {"bookmarks": {}}}
     files[kind] = content
     for name, value in files.items():
-        (tmp_path / f"{name}.json").write_text(value if isinstance(value, str) else json.dumps(value))
+        write(tmp_path / f"{name}.json", value)
     before = (tmp_path / "state.json").read_bytes()
     result = tap("-c", "config.json", "--catalog", "catalog.json", "--state", "state.json", cwd=tmp_path)
     assert_one_critical(result, words)
@@ -111,7 +150,34 @@ def test_api_url_refusing_connections(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({**GOOD, "api_url": closed_port_url(), "max_retries": 2}))
     (tmp_path / "catalog.json").write_text(json.dumps(catalog_selecting("workspaces")))
     result = tap("-c", "config.json", "--properties", "catalog.json", cwd=tmp_path)
-    assert_one_critical(result, "connection failed")
+    assert_one_critical(result, "connection refused")
+    assert "127.0.0.1" in result.stderr and "Retrying" not in result.stderr  # nothing ever answered: at once
+
+
+def test_a_state_file_that_is_a_directory_is_one_critical(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({**GOOD, "api_url": closed_port_url()}))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog_selecting("workspaces")))
+    (tmp_path / "state.json").mkdir()
+    result = tap("-c", "config.json", "--catalog", "catalog.json", "--state", "state.json", cwd=tmp_path)
+    assert_one_critical(result, "cannot read state file state.json")
+
+
+def test_a_token_pasted_with_its_line_end_is_stripped_with_a_warning(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({**GOOD, "access_token": SECRET + "\r\n"}))
+    result = tap("-c", "config.json", "--discover", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "WARNING config key access_token has spaces or a line end around it" in result.stderr
+
+
+def test_a_config_with_a_byte_order_mark_is_read(tmp_path):
+    (tmp_path / "config.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode())
+    assert tap("-c", "config.json", "--discover", cwd=tmp_path).returncode == 0
+
+
+def test_a_start_date_of_year_one_reads_from_2000_with_a_warning(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({**GOOD, "start_date": "0001-01-01T00:00:00Z"}))
+    result = tap("-c", "config.json", "--discover", cwd=tmp_path)
+    assert result.returncode == 0 and "reading from 2000-01-01T00:00:00Z" in result.stderr
 
 
 def test_about_lists_every_setting_with_type_default_and_description(tmp_path):
@@ -130,3 +196,58 @@ def test_unknown_config_keys_are_ignored_with_a_warning(tmp_path):
     assert result.returncode == 0
     assert "WARNING" in result.stderr and "colour" in result.stderr
     assert {s["stream"] for s in json.loads(result.stdout)["streams"]} >= {"tasks", "stories"}
+
+
+# --- states from elsewhere, read against the fake Asana -----------------------------------------------
+def _tags_run(tmp_path, fake, state, create: bool = True):
+    from tests.tapkit import catalog_for, config_for, run_tap
+    if not create:
+        return run_tap(tmp_path, config_for(fake), catalog_for(["tags"]), args=["--state", "missing.json"])
+    return run_tap(tmp_path, config_for(fake), catalog_for(["tags"]), state=state)
+
+
+def _recent() -> str:
+    return (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def test_a_missing_state_file_is_a_first_run_with_a_warning(tmp_path, fake_asana):
+    run = _tags_run(tmp_path, fake_asana, None, create=False)
+    assert run.returncode == 0, run.stderr
+    assert "State file missing.json does not exist" in run.stderr
+    assert len(run.records("tags")) == len(fake_asana.export()["tags"])
+
+
+@pytest.mark.parametrize("shape", ["STATE message", "meltano state get", "meltano stored", "singer-io tap-asana"])
+def test_states_from_elsewhere_are_read_not_silently_ignored(tmp_path, fake_asana, shape):
+    own = {"bookmarks": {"tags": {"created_at": _recent() + "Z"}}}
+    state = {
+        "STATE message": {"type": "STATE", "value": own},
+        "meltano state get": {"singer_state": own},
+        "meltano stored": {"completed": {"singer_state": {"bookmarks": {}}}, "partial": {"singer_state": own}},
+        # the official tap: zone-less bookmarks, its interrupted stream inside bookmarks
+        "singer-io tap-asana": {"bookmarks": {"currently_sync_stream": "tags", "tags": {"created_at": _recent()},
+                                              "users": {"modified_at": _recent()}}},
+    }[shape]
+    run = _tags_run(tmp_path, fake_asana, state)
+    assert run.returncode == 0, run.stderr
+    assert run.records("tags") == []  # the bookmark was used: nothing created since
+    assert "WARNING State file state.json" in run.stderr
+    if shape == "singer-io tap-asana":
+        assert "interrupted run of singer-io's tap-asana" in run.stderr
+        assert "bookmark users.modified_at is not used: users is read in full" in run.stderr
+    assert set(run.final_state["bookmarks"]) == {"tags"}
+
+
+def test_a_bookmark_on_another_key_says_where_the_stream_now_starts(tmp_path, fake_asana):
+    run = _tags_run(tmp_path, fake_asana, {"bookmarks": {"tags": {"modified_at": _recent()}}})
+    assert run.returncode == 0, run.stderr
+    assert "bookmark tags.modified_at is not used: tags is bookmarked on created_at" in run.stderr
+    assert len(run.records("tags")) == len(fake_asana.export()["tags"])
+
+
+def test_a_year_one_bookmark_reads_from_2000_and_is_written_with_four_digit_years(tmp_path, fake_asana):
+    run = _tags_run(tmp_path, fake_asana, {"bookmarks": {"tags": {"created_at": "0001-01-01T00:00:00Z"}}})
+    assert run.returncode == 0, run.stderr
+    assert "bookmark tags.created_at is before Asana existed" in run.stderr
+    assert len(run.records("tags")) == len(fake_asana.export()["tags"])
+    assert run.final_state["bookmarks"]["tags"]["created_at"][:4] == str(dt.datetime.now(dt.timezone.utc).year)

@@ -1,6 +1,7 @@
 """The HTTP client at the HTTP boundary, with `responses`."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from urllib.parse import parse_qs, urlparse
 
@@ -269,3 +270,58 @@ def test_a_412_without_a_new_token_asks_for_a_full_read_with_no_token_to_keep(cl
     events = client.events("77", "t1")
     assert events.fetch_next() == [] and events.done and events.expired and events.sync is None
     assert "without a new sync token" in caplog.text
+
+
+@pytest.mark.parametrize("message", [
+    "The pagination token has expired.",  # asana-api.md 1.2
+    "Offset is invalid or has expired",
+    "offset: This offset is no longer valid.",
+    "Invalid pagination token",
+])
+@responses.activate
+def test_an_expired_offset_is_recognised_by_more_than_one_phrase(clock, message):
+    responses.get(f"{API}/tags", json=page([{"gid": "1"}], "off1"))
+    responses.get(f"{API}/tags", status=400, json={"errors": [{"message": message}]})
+    responses.get(f"{API}/tags", json=page([{"gid": "1"}, {"gid": "2"}], None))
+    client = client_for(clock)
+    assert [r["gid"] for r in client.paginate(client.listing("/tags", {}))] == ["1", "2"]
+
+
+@responses.activate
+def test_another_400_is_not_taken_for_an_expired_offset(clock):
+    responses.get(f"{API}/tags", status=400, json={"errors": [{"message": "workspace: Not a valid workspace."}]})
+    with pytest.raises(Fatal, match="Not a valid workspace"):
+        client_for(clock).get("/tags")
+
+
+@pytest.mark.parametrize("location", ["http://app.asana.com/api/1.0/workspaces",
+                                      "https://app.asana.com:8443/api/1.0/workspaces",
+                                      "https://evil.example.com/api/1.0/workspaces"])
+@responses.activate
+def test_a_redirect_off_api_urls_scheme_host_or_port_is_refused(clock, location):
+    responses.get(f"{API}/workspaces", status=302, headers={"Location": location})
+    with pytest.raises(Fatal, match="never follows a redirect"):
+        client_for(clock).get("/workspaces")
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_numeric_gids_in_a_listing_are_kept_apart(clock):
+    responses.get(f"{API}/tags", json=page([{"gid": 1}, {"gid": "1"}, {"gid": 2}], None))
+    client = client_for(clock)
+    assert [r["gid"] for r in client.paginate(client.listing("/tags", {}))] == [1, 2]  # 1 and "1" are one gid
+
+
+def test_asana_times_always_have_four_digit_years():
+    from tap_asana.client import format_asana_time
+    assert format_asana_time(dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)) == "0001-01-01T00:00:00.000Z"
+    assert format_asana_time(dt.datetime(2026, 5, 1, 10, 0, 0, 123456, tzinfo=dt.timezone.utc)) \
+        == "2026-05-01T10:00:00.123Z"
+
+
+@responses.activate
+def test_without_a_date_header_the_run_starts_on_the_local_clock(clock):
+    responses.get(f"{API}/users/me", json={"data": {"gid": "1"}}, headers={})
+    client = client_for(clock)
+    client.get("/users/me")
+    assert abs(client.run_start() - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(seconds=5)

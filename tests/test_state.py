@@ -162,3 +162,44 @@ def test_a_workspaces_plan_is_remembered_for_a_day():
     assert st.has_search(st.begin_run(s, "2026-05-02T09:59:00.000Z", ["tasks"]), "2", DAY) is True
     assert st.has_search(st.begin_run(s, "2026-05-02T10:00:00.000Z", ["tasks"]), "1", DAY) is None  # due again
     assert st.has_search(st.begin_run(s, START, ["tasks"]), "3", DAY) is None
+
+
+KEYS = {"tasks": "modified_at", "tags": "created_at", "stories": "created_at"}
+
+
+def test_adopt_unwraps_singer_and_meltano_shapes_and_leaves_its_own_alone():
+    own = {"bookmarks": {"tasks": {"modified_at": START}}}
+    assert st.adopt(own, KEYS) == (own, [])
+    for wrapped in ({"type": "STATE", "value": own}, {"singer_state": own},
+                    {"completed": {"singer_state": own}, "partial": {}}):
+        state, notes = st.adopt(wrapped, KEYS)
+        assert state == own and len(notes) == 1
+    partial = {"completed": {"singer_state": {"bookmarks": {}}}, "partial": {"singer_state": own}}
+    assert st.adopt(partial, KEYS)[0] == own
+
+
+def test_adopt_reads_the_official_taps_state_and_names_each_bookmark_it_drops():
+    official = {"bookmarks": {"currently_sync_stream": "tasks", "tasks": {"modified_at": "2026-01-01T00:00:00.000000"},
+                              "stories": {"modified_at": "2026-01-01T00:00:00.000000"},
+                              "users": {"modified_at": "2026-01-01T00:00:00.000000"}}}
+    state, notes = st.adopt(official, KEYS)
+    assert state == {"bookmarks": {"tasks": {"modified_at": "2026-01-01T00:00:00.000000"}}}
+    assert len(notes) == 3 and any("stories.modified_at" in n and "start_date" in n for n in notes)
+    assert st.validate(state) == state
+    assert st.bookmark(state, "tasks", "modified_at") == dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def test_adopt_moves_bookmarks_before_2000_to_2000():
+    state, notes = st.adopt({"bookmarks": {"tasks": {"modified_at": "0001-01-01T00:00:00Z"}}}, KEYS)
+    assert state["bookmarks"]["tasks"]["modified_at"] == "2000-01-01T00:00:00.000Z" and len(notes) == 1
+
+
+def test_validate_refuses_times_in_the_future_beyond_five_minutes():
+    now = dt.datetime(2026, 5, 1, 10, 0, tzinfo=dt.timezone.utc)
+    near = {"bookmarks": {"tasks": {"modified_at": "2026-05-01T10:04:00Z"}}}
+    assert st.validate(near, now) == near  # clocks a little apart
+    for far in ({"bookmarks": {"tasks": {"modified_at": "2026-05-01T10:06:00Z"}}},
+                {"progress": {"started_at": "2026-05-02T00:00:00Z", "done": []}},
+                {"sync_tokens": {"1": {"sync": "t", "since": START, "read_in_full": "2027-01-01T00:00:00Z"}}}):
+        with pytest.raises(st.StateError, match="in the future"):
+            st.validate(far, now)
