@@ -28,6 +28,8 @@ LOGGER = logging.getLogger("tap_asana")
 MAX_RETRY_AFTER = 120.0
 #: Asana's search API has its own budget: 60 requests a minute (asana-api.md 5).
 SEARCH_PER_MINUTE = 60
+#: A free workspace's budget: 150 requests a minute per token (asana-api.md 4).
+FREE_PLAN_PER_MINUTE = 150
 #: How often one listing may start over after its offset expired.
 MAX_LISTING_RESTARTS = 3
 USER_AGENT = "tap-asana (+https://github.com/singer-io/getting-started)"
@@ -101,10 +103,7 @@ class RateLimiter:
 
     def __init__(self, per_minute: int, max_in_flight: int, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
-        # A bucket holding `burst` tokens refilled at (per_minute - burst)/60 per second never
-        # lets any 60-second window exceed per_minute, however Asana slides its window.
-        self.burst = max(1, min(10, per_minute // 30))
-        self.rate = max(per_minute - self.burst, 1) / 60.0
+        self._budget(per_minute)
         self.tokens = float(self.burst)
         self.max_in_flight = max_in_flight
         self.in_flight = 0
@@ -112,6 +111,22 @@ class RateLimiter:
         self.clock, self.sleep = clock, sleep
         self.updated = clock()
         self.lock = threading.Lock()
+
+    def _budget(self, per_minute: int) -> None:
+        # A bucket holding `burst` tokens refilled at (per_minute - burst)/60 per second never
+        # lets any 60-second window exceed per_minute, however Asana slides its window.
+        self.per_minute = per_minute
+        self.burst = max(1, min(10, per_minute // 30))
+        self.rate = max(per_minute - self.burst, 1) / 60.0
+
+    def lower(self, per_minute: int) -> bool:
+        """Keep to a smaller budget from now on; never raises it. True if it changed."""
+        with self.lock:
+            if per_minute >= self.per_minute:
+                return False
+            self._budget(per_minute)
+            self.tokens = min(self.tokens, float(self.burst))
+            return True
 
     def acquire(self) -> None:
         while True:
@@ -139,7 +154,8 @@ class RateLimiter:
 class AsanaClient:
     def __init__(self, config: Config, session: Optional[requests.Session] = None, backoff_factor: float = 1.0,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 on_secret: Callable[[str], None] = lambda _secret: None):
+                 on_secret: Callable[[str], None] = lambda _secret: None,
+                 on_request: Callable[[str, float, Optional[int]], None] = lambda _route, _seconds, _status: None):
         self.config = config
         self.session = session or requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
@@ -152,6 +168,7 @@ class AsanaClient:
         self.token = config.access_token
         self.token_lock = threading.Lock()
         self.on_secret = on_secret  # told every access token fetched, so logs can redact it
+        self.on_request = on_request  # told (route, seconds, status or None) after every HTTP attempt
         self.count_lock = threading.Lock()
         self.requests: Counter = Counter()  # route -> count, every attempt included
         self.rate_limited: Counter = Counter()  # route -> 429s received
@@ -174,11 +191,14 @@ class AsanaClient:
             if self.config.redirect_uri:
                 form["redirect_uri"] = self.config.redirect_uri
             for attempt in range(1, self.config.max_retries + 1):
+                started = time.monotonic()
                 try:
                     resp = self.session.post(self.config.oauth_token_url, data=form, timeout=self.config.request_timeout)
                 except requests.RequestException as exc:
+                    self.on_request("POST /-/oauth_token", time.monotonic() - started, None)
                     error = f"cannot reach the OAuth token endpoint: {type(exc).__name__}"
                 else:
+                    self.on_request("POST /-/oauth_token", time.monotonic() - started, resp.status_code)
                     self._count(self.requests, "POST /-/oauth_token")
                     if resp.status_code < 500 and resp.status_code != 429:
                         break
@@ -220,16 +240,19 @@ class AsanaClient:
         token = self.token  # read after the wait: another worker may have refreshed it meanwhile
         route = route_of(path)
         self._count(self.requests, route)
+        started, status = time.monotonic(), None
         try:
             resp = self.session.get(self.config.api_url + path, params=params, timeout=self.config.request_timeout,
                                     headers={"Authorization": f"Bearer {token}"})
             body = resp.content  # reading the whole body here surfaces truncated responses
+            status = resp.status_code
         except requests.Timeout:
             raise Transient(f"timed out after {self.config.request_timeout:g}s on {path}", None, path) from None
         except requests.RequestException as exc:
             raise Transient(f"connection failed on {path}: {type(exc).__name__}", None, path) from None
         finally:
             self.limiter.release()
+            self.on_request(route, time.monotonic() - started, status)
         if self.server_started_at is None:
             self.server_started_at = _server_time(resp.headers.get("Date"))
         decoded = _json_or_none(body)
@@ -251,6 +274,12 @@ class AsanaClient:
             LOGGER.warning("Rate limited on %s; pausing every worker for %.1fs", route, wait)
             self.limiter.pause(wait)
         raise error
+
+    def limit_rate(self, per_minute: int) -> None:
+        """Keep to a smaller request budget from now on (a free plan's); never raises it."""
+        was = self.limiter.per_minute
+        if self.limiter.lower(per_minute):
+            LOGGER.info("Keeping to %d requests a minute from now on (was %d)", per_minute, was)
 
     def _count(self, counter: Counter, key: str) -> None:
         with self.count_lock:
