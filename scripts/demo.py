@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from fake_asana import FakeAsana  # noqa: E402
 
 OUT = ROOT / "demo"
-EXTRACTED = re.compile(r"Extracted (\w+): (\d+) records \(\d+ deletes\), (\d+) pages, ([\d.]+)s")
+EXTRACTED = re.compile(r"Extracted (\w+): (\d+) records, (\d+) pages, ([\d.]+)s")
 
 
 def tap(*args: str, stdout_file: Path, log_file: Path) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import logging.config
 import os
 import signal
 import sys
@@ -21,6 +22,7 @@ def run(argv: Optional[List[str]] = None) -> int:
     from tap_asana import config as cfg, discover, selection, state as st, sync
     from tap_asana.client import AsanaClient, AsanaError, AuthRejected
     from tap_asana.conform import BadRecord
+    from tap_asana.progress import Reporter
     from tap_asana.scheduler import StopFlag, Stopped
     from tap_asana.writer import Output, TargetClosed
 
@@ -28,10 +30,17 @@ def run(argv: Optional[List[str]] = None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")  # Singer messages are UTF-8 whatever the locale
     secrets: List[str] = []
-    _setup_logging(args.log_level, secrets)
-    if args.about:
-        print(json.dumps(cfg.about(), indent=2))
+    problem = _setup_logging(args.log_level, secrets)
+    if problem:
+        LOGGER.critical("%s", problem)
+        return 1
+    if args.version:
+        print(f"tap-asana {__version__}")
         return 0
+    if args.about:
+        print(cfg.about_markdown() if args.format == "markdown" else json.dumps(cfg.about(), indent=2))
+        return 0
+    patterns = (["*"] if args.select_all else []) + (args.select or [])
     stop = StopFlag()
     output = Output(sys.stdout)
     try:
@@ -39,18 +48,29 @@ def run(argv: Optional[List[str]] = None) -> int:
             raise cfg.ConfigError("no config given. Pass --config config.json (see sample_config.json).")
         config = cfg.load_config(args.config)
         secrets.extend(cfg.secrets_of(config))
+        if config.log_level and not args.log_level:
+            logging.getLogger().setLevel(config.log_level)
         if args.discover:
+            catalog = discover.discover()
+            if patterns or args.deselect:
+                catalog = selection.apply_patterns(catalog, patterns, args.deselect or [])
             try:
-                json.dump(discover.discover(), sys.stdout, indent=2)
+                json.dump(catalog, sys.stdout, indent=2)
                 sys.stdout.write("\n")
                 sys.stdout.flush()
             except (BrokenPipeError, ValueError) as exc:
                 raise TargetClosed(str(exc)) from None
             return 0
         catalog_path = args.catalog or args.properties
-        if not catalog_path:
-            raise selection.CatalogError("no catalog given. Make one with --discover, select streams, pass it with --catalog.")
-        catalog = _read_json(catalog_path, "catalog", "Make one with --discover.", selection.CatalogError)
+        if catalog_path:
+            catalog = _read_json(catalog_path, "catalog", "Make one with --discover.", selection.CatalogError)
+        elif patterns:
+            catalog = discover.discover()
+        else:
+            raise selection.CatalogError("no catalog given. Make one with --discover, select streams, pass it with "
+                                         "--catalog; or name streams with --select (or --select-all).")
+        if patterns or args.deselect:
+            catalog = selection.apply_patterns(catalog, patterns, args.deselect or [])
         selected = selection.select(catalog)
         state = _read_state(args.state) if args.state else {}
         signals = {signal.SIGTERM: 143, signal.SIGINT: 130}
@@ -65,8 +85,9 @@ def run(argv: Optional[List[str]] = None) -> int:
         for signum in signals:
             signal.signal(signum, on_signal)
         try:
-            client = AsanaClient(config, on_secret=secrets.append)
-            sync.sync(client, config, selected, state, out=output, stop=stop)
+            reporter = Reporter(streams=list(selected))
+            client = AsanaClient(config, on_secret=secrets.append, on_request=reporter.request)
+            sync.sync(client, config, selected, state, out=output, stop=stop, reporter=reporter)
         except Stopped:
             LOGGER.warning("Stopped by a signal; the last STATE written is safe to resume from")
             return received[0] if received else 143
@@ -144,7 +165,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-p", "--properties", help="legacy name of --catalog")
     parser.add_argument("-s", "--state", help="state file from an earlier run")
     parser.add_argument("--about", action="store_true", help="print name, version, capabilities and settings")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
+    parser.add_argument("--format", choices=["json", "markdown"], default="json", help="--about's format")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                        help="overrides the config's log_level (default INFO)")
+    parser.add_argument("--select", action="append", metavar="PATTERN",
+                        help="select streams (tasks, 'task*') or columns ('stories.*', tasks.name); repeatable")
+    parser.add_argument("--deselect", action="append", metavar="PATTERN",
+                        help="deselect streams or columns (tasks.notes); wins over --select; repeatable")
+    parser.add_argument("--select-all", action="store_true", help="select every stream and column")
     return parser
 
 
@@ -176,10 +205,28 @@ class _Redact(logging.Filter):
         return True
 
 
-def _setup_logging(level: str, secrets: List[str]) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-    handler.addFilter(_Redact(secrets))
+def _setup_logging(level: Optional[str], secrets: List[str]) -> Optional[str]:
+    """Our handler on stderr, or the file LOGGING_CONF_FILE names (as pipelinewise-singer-python
+    reads it); either way secrets are redacted. Returns a problem to report, if any."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    path = os.environ.get("LOGGING_CONF_FILE")
+    problem = None
+    fix = "Point it at a logging.config.fileConfig file, or unset it."
+    if path and not os.path.isfile(path):
+        problem = f"LOGGING_CONF_FILE names {path}, which is not a file. {fix}"
+    elif path:
+        try:
+            logging.config.fileConfig(path, disable_existing_loggers=False)
+        except Exception as exc:  # a user's file: any failure is one clear line, not a traceback
+            problem = f"cannot use LOGGING_CONF_FILE {path} ({type(exc).__name__}: {exc}). {fix}"
+    if not path or problem:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        root.handlers[:] = [handler]
+        root.setLevel(level or "INFO")
+    elif level:
+        root.setLevel(level)
+    loggers = [root] + [lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    for handler in {h for lg in loggers for h in lg.handlers}:
+        handler.addFilter(_Redact(secrets))
+    return problem

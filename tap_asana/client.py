@@ -31,6 +31,8 @@ LOGGER = logging.getLogger("tap_asana")
 MAX_RETRY_AFTER = 120.0
 #: Asana's search API has its own budget: 60 requests a minute (asana-api.md 5).
 SEARCH_PER_MINUTE = 60
+#: A free workspace's budget: 150 requests a minute per token (asana-api.md 4).
+FREE_PLAN_PER_MINUTE = 150
 #: How often one listing may start over after its offset expired.
 MAX_LISTING_RESTARTS = 3
 #: Hops a GET may take along redirects that stay on api_url's scheme, host and port. Asana's
@@ -121,10 +123,7 @@ class RateLimiter:
 
     def __init__(self, per_minute: int, max_in_flight: int, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
-        # A bucket holding `burst` tokens refilled at (per_minute - burst)/60 per second never
-        # lets any 60-second window exceed per_minute, however Asana slides its window.
-        self.burst = max(1, min(10, per_minute // 30))
-        self.rate = max(per_minute - self.burst, 1) / 60.0
+        self._budget(per_minute)
         self.tokens = float(self.burst)
         self.max_in_flight = max_in_flight
         self.in_flight = 0
@@ -132,6 +131,22 @@ class RateLimiter:
         self.clock, self.sleep = clock, sleep
         self.updated = clock()
         self.lock = threading.Lock()
+
+    def _budget(self, per_minute: int) -> None:
+        # A bucket holding `burst` tokens refilled at (per_minute - burst)/60 per second never
+        # lets any 60-second window exceed per_minute, however Asana slides its window.
+        self.per_minute = per_minute
+        self.burst = max(1, min(10, per_minute // 30))
+        self.rate = max(per_minute - self.burst, 1) / 60.0
+
+    def lower(self, per_minute: int) -> bool:
+        """Keep to a smaller budget from now on; never raises it. True if it changed."""
+        with self.lock:
+            if per_minute >= self.per_minute:
+                return False
+            self._budget(per_minute)
+            self.tokens = min(self.tokens, float(self.burst))
+            return True
 
     def acquire(self) -> None:
         while True:
@@ -159,7 +174,8 @@ class RateLimiter:
 class AsanaClient:
     def __init__(self, config: Config, session: Optional[requests.Session] = None, backoff_factor: float = 1.0,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 on_secret: Callable[[str], None] = lambda _secret: None):
+                 on_secret: Callable[[str], None] = lambda _secret: None,
+                 on_request: Callable[[str, float, Optional[int]], None] = lambda _route, _seconds, _status: None):
         self.config = config
         self.session = session or requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
@@ -172,6 +188,7 @@ class AsanaClient:
         self.token = config.access_token
         self.token_lock = threading.Lock()
         self.on_secret = on_secret  # told every access token fetched, so logs can redact it
+        self.on_request = on_request  # told (route, seconds, status or None) after every HTTP attempt
         self.count_lock = threading.Lock()
         self.requests: Counter = Counter()  # route -> count, every attempt included
         self.rate_limited: Counter = Counter()  # route -> 429s received
@@ -196,9 +213,11 @@ class AsanaClient:
                 form["redirect_uri"] = self.config.redirect_uri
             url = self.config.oauth_token_url
             for attempt in range(1, self.config.max_retries + 1):
+                started = time.monotonic()
                 try:
                     resp, content = self._send("POST", url, data=form)
                 except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, _TooLong) as exc:
+                    self.on_request("POST /-/oauth_token", time.monotonic() - started, None)
                     cause = _cause(exc)
                     error = f"cannot reach the OAuth token endpoint {_origin_text(url)} ({cause})"
                     if self.token is None and not cause.startswith(("connection dropped", "connection failed", "answer")):
@@ -206,6 +225,7 @@ class AsanaClient:
                         raise Unreachable(error + ". Check oauth_token_url and this machine's network, DNS and proxy",
                                           None, "/-/oauth_token") from None
                 else:
+                    self.on_request("POST /-/oauth_token", time.monotonic() - started, resp.status_code)
                     self._count(self.requests, "POST /-/oauth_token")
                     if resp.is_redirect or 300 <= resp.status_code < 400:
                         raise Fatal(f"the OAuth token endpoint {url} answered {resp.status_code}, a redirect to "
@@ -252,10 +272,13 @@ class AsanaClient:
         token = self.token  # read after the wait: another worker may have refreshed it meanwhile
         route = route_of(path)
         self._count(self.requests, route)
+        started, status = time.monotonic(), None
         try:
             resp, body = self._follow(path, params, token)
+            status = resp.status_code
         finally:
             self.limiter.release()
+            self.on_request(route, time.monotonic() - started, status)
         decoded = _json_or_none(body)
         if resp.status_code == 200:
             if not isinstance(decoded, dict) or "data" not in decoded:
@@ -358,6 +381,12 @@ class AsanaClient:
         that stamps modified_at), or the earlier of it and this machine's when the two
         disagree by more than CLOCK_SKEW (with a WARNING); this machine's before any answer."""
         return self.server_started_at or dt.datetime.now(dt.timezone.utc)
+
+    def limit_rate(self, per_minute: int) -> None:
+        """Keep to a smaller request budget from now on (a free plan's); never raises it."""
+        was = self.limiter.per_minute
+        if self.limiter.lower(per_minute):
+            LOGGER.info("Keeping to %d requests a minute from now on (was %d)", per_minute, was)
 
     def _count(self, counter: Counter, key: str) -> None:
         with self.count_lock:

@@ -11,7 +11,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass, fields
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 from urllib.parse import urlparse
 
 LOGGER = logging.getLogger("tap_asana")
@@ -23,16 +23,20 @@ SETTINGS: Dict[str, tuple] = {
     "client_secret": ("string", None, "OAuth app client secret. Secret."),
     "refresh_token": ("string", None, "OAuth refresh token; access tokens are fetched and refreshed from it. Secret."),
     "redirect_uri": ("string", None, "OAuth redirect URI; accepted, sent with token refreshes when given."),
-    "start_date": ("string", "one year before the run", "ISO 8601 date-time: incremental streams send records at or after it until they have a bookmark."),
+    "start_date": ("string", None, "ISO 8601 date-time: incremental streams send records at or after it until they have a bookmark. When not set: one year before the run."),
     "request_timeout": ("number", 300, "Seconds allowed for one whole answer: connecting, headers and body. A body still arriving then is cut off and the request retried."),
     "api_url": ("string", "https://app.asana.com/api/1.0", "Base URL of the Asana API (https, or http on a loopback host)."),
     "oauth_token_url": ("string", "https://app.asana.com/-/oauth_token", "OAuth token endpoint (https, or http on a loopback host)."),
     "page_size": ("integer", 100, "Records per page, 1 to 100."),
     "max_workers": ("integer", 12, "Requests in flight at once, 1 to 45 (Asana allows 50 concurrent GETs per token)."),
-    "requests_per_minute": ("integer", 1500, "Request budget per minute for this token: 1500 on paid plans, 150 on free."),
+    "requests_per_minute": ("integer", 1500, "Request budget per minute for this token: 1500 on paid plans, 150 on free. When not set, a workspace found to be on a free plan lowers it to 150."),
     "max_retries": ("integer", 8, "Tries for one request on 5xx, timeouts, dropped connections and bad bodies."),
     "max_pages": ("integer", 100000, "Most pages one listing may take before the run stops, taking it for a loop (10 million records at 100 a page)."),
+    "log_level": ("string", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL; the command line's --log-level wins."),
+    "workspace_gids": ("array", None, "Read only these workspaces (gid strings, or one comma-separated string); all when not set."),
+    "project_gids": ("array", None, "Read only these projects and what hangs below them: sections, tasks, subtasks, stories (gid strings, or one comma-separated string); all when not set."),
 }
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRETS = ("access_token", "client_secret", "refresh_token")
 #: How far ahead of this machine's clock a time from the state or Asana's clock may be.
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -61,6 +65,11 @@ class Config:
     client_secret: Optional[str] = None
     refresh_token: Optional[str] = None
     redirect_uri: Optional[str] = None
+    log_level: Optional[str] = None
+    workspace_gids: Tuple[str, ...] = ()  # empty: every workspace
+    project_gids: Tuple[str, ...] = ()  # empty: every project
+    #: the keys the user's file set (a default the tap may adapt, e.g. to a free plan, is not one)
+    explicit: FrozenSet[str] = frozenset()
 
     @property
     def oauth(self) -> bool:
@@ -72,19 +81,42 @@ class Config:
 
 
 def about() -> Dict[str, Any]:
+    """What ``--about --format json`` prints, in the shape Meltano SDK taps use: settings as a
+    JSON schema whose defaults are values (or null), never prose."""
     from tap_asana import __version__
 
+    properties: Dict[str, Any] = {}
+    for name, (kind, default, text) in SETTINGS.items():
+        prop: Dict[str, Any] = {"type": kind, "default": default, "description": text}
+        if kind == "array":
+            prop["items"] = {"type": "string"}
+        if name == "log_level":
+            prop["enum"] = list(LOG_LEVELS)
+        if name in SECRETS:
+            prop.update(secret=True, writeOnly=True)
+        properties[name] = prop
     return {
         "name": "tap-asana",
-        "version": __version__,
         "description": "Singer tap for Asana",
+        "version": __version__,
         "capabilities": ["discover", "catalog", "state", "properties"],
-        "settings": [
-            {"name": name, "type": kind, "default": default, "description": text,
-             "secret": name in SECRETS}
-            for name, (kind, default, text) in SETTINGS.items()
-        ],
+        "settings": {"type": "object", "properties": properties, "required": []},
     }
+
+
+def about_markdown() -> str:
+    """What ``--about --format markdown`` prints: the settings as a README table."""
+    info = about()
+    lines = [f"# `{info['name']}`", "", info["description"], "", "## Capabilities", ""]
+    lines += [f"- `{c}`" for c in info["capabilities"]]
+    lines += ["", "## Settings", "", "| Setting | Required | Default | Description |",
+              "|:--------|:--------:|:-------:|:------------|"]
+    for name, prop in info["settings"]["properties"].items():
+        default = "None" if prop["default"] is None else json.dumps(prop["default"])
+        lines.append(f"| {name} | False | {default} | {prop['description'].replace('|', '&#124;')} |")
+    lines += ["", "Give access_token, or client_id, client_secret and refresh_token.",
+              f"A full list of settings and capabilities is printed by `{info['name']} --about --format json`.", ""]
+    return "\n".join(lines)
 
 
 def parse_datetime(value: str) -> dt.datetime:
@@ -187,6 +219,10 @@ def validate_config(data: Mapping[str, Any], now: dt.datetime) -> Config:
         client_secret=None if token else data.get("client_secret"),
         refresh_token=None if token else data.get("refresh_token"),
         redirect_uri=data.get("redirect_uri") or None,
+        log_level=_log_level(data.get("log_level")),
+        workspace_gids=_gids(data, "workspace_gids"),
+        project_gids=_gids(data, "project_gids"),
+        explicit=frozenset(k for k in SETTINGS if data.get(k) is not None),
     )
 
 
@@ -204,6 +240,31 @@ def _number(data: Mapping[str, Any], name: str, low: float, high: float, integer
     if not low <= value <= high:
         raise ConfigError(f"config key {name} is {value:g}; it must lie between {low:g} and {high:g}.")
     return value
+
+
+def _log_level(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.strip().upper() not in LOG_LEVELS:
+        raise ConfigError(f"config key log_level is {value!r}; use one of {', '.join(LOG_LEVELS)}.")
+    return value.strip().upper()
+
+
+def _gids(data: Mapping[str, Any], name: str) -> Tuple[str, ...]:
+    """A list of gid strings, or one comma-separated string (how env vars and UIs pass lists)."""
+    value = data.get(name)
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"config key {name} must be a list of gid strings (\"{name}\": [\"1201234567890\"]) or "
+                          f"a comma-separated string, not {value!r}. Quote each gid: as numbers they lose digits.")
+    gids = tuple(dict.fromkeys(i.strip() for i in items if i.strip()))
+    bad = [g for g in gids if not g.isdigit() or not g.isascii()]
+    if bad:
+        raise ConfigError(f"config key {name} holds {', '.join(repr(b) for b in bad)}, not an Asana gid "
+                          f"(digits only, as in the URL app.asana.com/0/<gid>).")
+    return gids
 
 
 def _url(data: Mapping[str, Any], name: str) -> str:

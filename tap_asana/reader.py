@@ -9,11 +9,10 @@ run stops, unless the caller says what to do instead (``on_fail``).
 from __future__ import annotations
 
 import logging
-import time
-from collections import Counter
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from tap_asana.client import AsanaClient, Fatal, Skip
+from tap_asana.progress import Reporter
 from tap_asana.scheduler import Job
 
 LOGGER = logging.getLogger("tap_asana")
@@ -27,11 +26,9 @@ def _nothing() -> Jobs:
 
 
 class Reader:
-    def __init__(self, client: AsanaClient, selected: Mapping[str, Any]):
-        self.client, self.selected = client, selected
-        self.pages: Counter = Counter()  # stream (or "events") -> pages read
+    def __init__(self, client: AsanaClient, selected: Mapping[str, Any], reporter: Reporter):
+        self.client, self.selected, self.reporter = client, selected, reporter
         self.incomplete: set = set()  # streams with a listing skipped on 403/404
-        self.active: Dict[str, List[float]] = {}  # stream -> [first, last] page time
         self._opt_fields: Dict[tuple, str] = {}
 
     def opt_fields(self, stream: type, paths: Sequence[str]) -> str:
@@ -73,17 +70,12 @@ class Reader:
                on_record: Callable[[Dict[str, Any]], Jobs], on_fail: Callable[[Skip], Jobs]) -> Job:
         """GET one record."""
         path, query = self._query(stream, context, fields)
-        return _One(self, partition, path, query, on_record, on_fail).job()
+        return _One(self, partition, stream.name, path, query, on_record, on_fail).job()
 
-    def request(self, partition: str, path: str, query: Mapping[str, Any],
+    def request(self, partition: str, name: str, path: str, query: Mapping[str, Any],
                 on_answer: Callable[[Any], Jobs], on_fail: Callable[[Skip], Jobs]) -> Job:
-        """GET one answer as it is (its ``data``)."""
-        return _One(self, partition, path, dict(query), on_answer, on_fail).job()
-
-    def count_page(self, name: str) -> None:
-        self.pages[name] += 1
-        span = self.active.setdefault(name, [time.monotonic(), 0.0])
-        span[1] = time.monotonic()
+        """GET one answer as it is (its ``data``); `name` is what the time is counted for."""
+        return _One(self, partition, name, path, dict(query), on_answer, on_fail).job()
 
 
 class _Listing:
@@ -100,13 +92,13 @@ class _Listing:
         return Job(self.partition, self.fetch, self.then)
 
     def fetch(self) -> Any:
-        try:
-            return self.pages.fetch_next()
-        except Skip as exc:
-            return exc
+        with self.reader.reporter.working(self.name):
+            try:
+                return self.pages.fetch_next()
+            except Skip as exc:
+                return exc
 
     def then(self, result: Any) -> List[Job]:
-        self.reader.count_page(self.name)
         self.read += 1
         if isinstance(result, Skip):
             if self.on_fail is not None:
@@ -123,19 +115,20 @@ class _Listing:
 
 
 class _One:
-    def __init__(self, reader: Reader, partition: str, path: str, query: Dict[str, str],
+    def __init__(self, reader: Reader, partition: str, name: str, path: str, query: Dict[str, str],
                  on_record: Callable[[Dict[str, Any]], Jobs], on_fail: Callable[[Skip], Jobs]):
-        self.reader, self.partition, self.path, self.query = reader, partition, path, query
+        self.reader, self.partition, self.name, self.path, self.query = reader, partition, name, path, query
         self.on_record, self.on_fail = on_record, on_fail
 
     def job(self) -> Job:
         return Job(self.partition, self.fetch, self.then)
 
     def fetch(self) -> Any:
-        try:
-            return self.reader.client.get(self.path, self.query)
-        except Skip as exc:
-            return exc
+        with self.reader.reporter.working(self.name):
+            try:
+                return self.reader.client.get(self.path, self.query)
+            except Skip as exc:
+                return exc
 
     def then(self, result: Any) -> List[Job]:
         if isinstance(result, Skip):

@@ -38,8 +38,12 @@ class StopFlag(threading.Event):
 
 
 class Scheduler:
-    def __init__(self, workers: int, on_partition_done: Callable[[str], Iterable[Job]], stop: threading.Event):
+    def __init__(self, workers: int, on_partition_done: Callable[[str], Iterable[Job]], stop: threading.Event,
+                 tick: Callable[[], None] = lambda: None):
+        """`tick` is called on the calling thread before each result is taken, and every 0.2 s
+        while it waits for one (the progress Reporter's clock)."""
         self.workers = workers
+        self.tick = tick
         self.on_partition_done = on_partition_done
         self.pending: List[tuple] = []
         self.open: Dict[str, int] = {}  # partition -> jobs not yet handled
@@ -82,6 +86,7 @@ class Scheduler:
         while True:
             if self.stop_requested.is_set():
                 raise Stopped()
+            self.tick()
             try:
                 return done.get(timeout=0.2)
             except queue.Empty:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
-import time
-from collections import Counter
 from typing import IO, Any, Dict, Iterable, List, Optional
 
 from tap_asana import state as st
 from tap_asana.capture import Capture
 from tap_asana.client import AsanaClient, format_asana_time, parse_asana_time
 from tap_asana.config import Config
+from tap_asana.conform import Conformer
+from tap_asana.progress import Reporter
 from tap_asana.reader import Reader
 from tap_asana.scheduler import Job, Scheduler, StopFlag, Stopped
 from tap_asana.selection import Selection
@@ -38,7 +38,7 @@ class Run:
     """One sync: the context every handler needs, passed explicitly."""
 
     def __init__(self, client: AsanaClient, config: Config, selected: Dict[str, Selection],
-                 state: Dict[str, Any], writer: Writer, stop: StopFlag):
+                 state: Dict[str, Any], writer: Writer, stop: StopFlag, reporter: Reporter):
         self.client, self.config, self.selected, self.writer = client, config, selected, writer
         self.state = state
         self.since = {name: st.bookmark(state, name, s.stream.replication_key) or config.start_date
@@ -46,24 +46,24 @@ class Run:
         # Only these can meet the same record twice in a run (multi-homed tasks, users of
         # several workspaces); every other record has a single parent.
         self.seen: Dict[str, set] = {name: set() for name in ("workspaces", "users", "tasks", "subtasks")}
-        self.records: Counter = Counter()
-        self.deletes: Counter = Counter()
-        self.reader = Reader(client, selected)
+        self.reporter = reporter
+        self.conform = Conformer()
+        self.reader = Reader(client, selected, reporter)
         self.capture: Optional[Capture] = None
         self.stop = stop
-        self.scheduler = Scheduler(config.max_workers, self._partition_done, stop)
+        self.scheduler = Scheduler(config.max_workers, self._partition_done, stop, tick=reporter.tick)
         self.version = 0
 
     # --- the run ------------------------------------------------------------------------------
     def begin(self) -> None:
         """Fix the run's start on Asana's clock (or resume an unfinished run's)."""
         me = self.client.get("/users/me", {"opt_fields": "name"})
-        LOGGER.info("Authenticated to Asana as user %s", me["data"].get("gid"))
-        clock = self.client.server_started_at or dt.datetime.now(dt.timezone.utc)
+        LOGGER.info("Authenticated to Asana as user %s", me["data"]["gid"])
+        clock = self.client.run_start()
         self.state = st.begin_run(self.state, format_asana_time(clock - CLOCK_MARGIN), sorted(self.selected))
         started_at = st.run_started_at(self.state)
         self.version = int(parse_asana_time(started_at).timestamp() * 1000)
-        self.capture = Capture(self.reader, self, self.state)
+        self.capture = Capture(self.reader, self, self.state, self.config, self.client)
         if self.state["progress"]["done"]:
             LOGGER.info("Resuming the run started at %s: %d partitions already done",
                         started_at, len(self.state["progress"]["done"]))
@@ -100,6 +100,7 @@ class Run:
         seen = self.seen.get(name)
         if sel is None or (seen is not None and record.get("gid") in seen):
             return False
+        record = self.conform.record(name, record)
         key = sel.stream.replication_key
         if not named and name in self.since and record.get(key) \
                 and parse_asana_time(record[key]) < self.since[name] - shift:
@@ -111,7 +112,7 @@ class Run:
         if sel.stream.replication_method != INCREMENTAL:
             message["version"] = self.version
         self.writer.write(message)
-        self.records[name] += 1
+        self.reporter.record(name)
         return True
 
     def delete(self, name: str, gid: str, at: str) -> None:
@@ -126,7 +127,7 @@ class Run:
         if sel.stream.replication_method != INCREMENTAL:
             message["version"] = self.version
         self.writer.write(message)
-        self.deletes[name] += 1
+        self.reporter.record(name)
 
     def _partition_done(self, partition: str) -> Iterable[Job]:
         if partition == "workspaces":
@@ -138,8 +139,10 @@ class Run:
         return ()
 
     # --- workspaces and what hangs directly below them --------------------------------------------
-    def _on_workspaces(self, workspaces: List[Dict[str, Any]]) -> List[Job]:
+    def _on_workspaces(self, page: List[Dict[str, Any]]) -> List[Job]:
         jobs: List[Job] = []
+        shard = set(self.config.workspace_gids)
+        workspaces = [ws for ws in page if not shard or ws["gid"] in shard]
         for ws in workspaces:
             self.emit("workspaces", ws)
             for stream in WORKSPACE_STREAMS:
@@ -149,20 +152,7 @@ class Run:
                     continue
                 jobs.append(self.reader.listing(partition, stream, {"workspace": ws["gid"]},
                                                 _WorkspaceRecords(self, stream, partition)))
-            jobs += self.capture.workspace(ws["gid"])
-        return jobs
-
-    # --- reporting --------------------------------------------------------------------------------
-    def log_summary(self, seconds: float) -> None:
-        for name in self.selected:
-            first, last = self.reader.active.get(name, (0.0, 0.0))
-            LOGGER.info("Extracted %s: %d records (%d deletes), %d pages, %.1fs", name,
-                        self.records[name] + self.deletes[name], self.deletes[name], self.reader.pages[name],
-                        last - first)
-        for route, count in sorted(self.client.requests.items()):
-            LOGGER.info("Requests %s: %d", route, count)
-        LOGGER.info("Sync finished in %.1fs: %d records, %d requests", seconds,
-                    sum(self.records.values()) + sum(self.deletes.values()), sum(self.client.requests.values()))
+        return jobs + self.capture.workspace_page([ws["gid"] for ws in workspaces])
 
 
 class _WorkspaceRecords:
@@ -197,17 +187,22 @@ class _Send:
 
 
 def sync(client: AsanaClient, config: Config, selected: Dict[str, Selection], state: Dict[str, Any],
-         out: IO[str] = sys.stdout, stop: Optional[StopFlag] = None) -> Dict[str, Any]:
+         out: IO[str] = sys.stdout, stop: Optional[StopFlag] = None,
+         reporter: Optional[Reporter] = None) -> Dict[str, Any]:
     """Sync the selected streams; returns the final state. Raises Stopped after writing
     a STATE that is safe to resume from when `stop` is set."""
-    started = time.monotonic()
-    run = Run(client, config, selected, state, Writer(out), stop or StopFlag())
+    reporter = reporter or Reporter(streams=list(selected))
+    run = Run(client, config, selected, state, Writer(out), stop or StopFlag(), reporter)
+    ok = stopped = False
     try:
         run.begin()
-        return run.run()
+        final = run.run()
+        ok = True
+        return final
     except Stopped:
+        stopped = True
         if "progress" in run.state:
             run.writer.state(run.state)
         raise
     finally:
-        run.log_summary(time.monotonic() - started)
+        reporter.summary(ok, stopped=stopped)

@@ -24,8 +24,10 @@ START_DATE = "2020-01-01T00:00:00Z"
 
 
 def config_for(fake: Any, oauth: bool = False, **extra: Any) -> Dict[str, Any]:
+    # requests_per_minute set: the fake does not limit unless told to, and a workspace found free
+    # would otherwise lower the tap's budget to a free plan's 150 a minute
     config: Dict[str, Any] = {"api_url": fake.api_url, "oauth_token_url": fake.token_url,
-                              "start_date": START_DATE, "max_retries": 5}
+                              "start_date": START_DATE, "max_retries": 5, "requests_per_minute": 1500}
     config.update(fake.oauth if oauth else {"access_token": fake.pat})
     config.update(extra)
     return config

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from fake_asana import FakeAsana
 from tap_asana.discover import discover
+from tests.tapkit import config_for
 
 SECRET = "pat-SECRET-987"
 GOOD = {"access_token": SECRET, "start_date": "2025-01-01T00:00:00Z"}
@@ -63,6 +65,9 @@ CONFIG_CASES = {
     "request_timeout negative": {**GOOD, "request_timeout": -1},
     "api_url not http": {**GOOD, "api_url": "ftp://app.asana.com/api/1.0"},
     "start date before year 1 in utc": {**GOOD, "start_date": "0001-01-01T00:00:00+05:00"},
+    "log level unknown": {**GOOD, "log_level": "LOUD"},
+    "workspace gids as numbers": {**GOOD, "workspace_gids": [1201234567890]},
+    "project gid not digits": {**GOOD, "project_gids": "1201234567890, my-project"},
 }
 EXPECTED_WORDS = {
     "missing file": "cannot read config", "empty file": "not valid JSON", "not json": "not valid JSON",
@@ -75,6 +80,8 @@ EXPECTED_WORDS = {
     "token with a space inside": "access_token holds a space", "token with a control character": "access_token holds",
     "token not ascii": "access_token holds", "max_pages 0": "max_pages", "request_timeout negative": "request_timeout",
     "api_url not http": "not an http(s) URL", "start date before year 1 in utc": "start_date",
+    "log level unknown": "log_level", "workspace gids as numbers": "workspace_gids must be a list of gid strings",
+    "project gid not digits": "project_gids holds 'my-project'",
 }
 
 
@@ -129,6 +136,11 @@ CATALOG_CASES = {
                                       "not an ISO 8601"),
     "meltano wrapper of a list": ("state", {"singer_state": [1]}, "JSON object"),
     "state message without an object": ("state", {"type": "STATE", "value": "x"}, "JSON object"),
+    "metadata a dict": ("catalog", {"streams": [{"tap_stream_id": "tags", "metadata": {"selected": True}}]},
+                        "'tags': \"metadata\" must be a list"),
+    "properties a list": ("catalog", {"streams": [{"tap_stream_id": "tags", "schema": {"properties": ["gid"]}}]},
+                          "'tags': \"schema.properties\""),
+    "stream entry not an object": ("catalog", {"streams": ["tags"]}, "stream #1 is a string"),
 }
 
 
@@ -180,14 +192,117 @@ def test_a_start_date_of_year_one_reads_from_2000_with_a_warning(tmp_path):
     assert result.returncode == 0 and "reading from 2000-01-01T00:00:00Z" in result.stderr
 
 
-def test_about_lists_every_setting_with_type_default_and_description(tmp_path):
-    result = tap("--about", cwd=tmp_path)
-    about = json.loads(result.stdout)
-    assert set(about["capabilities"]) == {"discover", "catalog", "state", "properties"}
-    names = {s["name"] for s in about["settings"]}
-    assert {"access_token", "client_id", "client_secret", "refresh_token", "redirect_uri", "start_date",
-            "request_timeout", "api_url", "oauth_token_url", "page_size"} <= names
-    assert all(s["type"] and s["description"] and "default" in s for s in about["settings"])
+def test_about_json_lists_every_setting_as_a_json_schema_with_values_as_defaults(tmp_path):
+    for args in (["--about"], ["--about", "--format", "json"]):
+        about = json.loads(tap(*args, cwd=tmp_path).stdout)
+        assert set(about["capabilities"]) == {"discover", "catalog", "state", "properties"}
+        settings = about["settings"]["properties"]
+        assert {"access_token", "client_id", "client_secret", "refresh_token", "redirect_uri", "start_date",
+                "request_timeout", "api_url", "oauth_token_url", "page_size", "log_level", "workspace_gids",
+                "project_gids"} <= set(settings)
+        python_type = {"string": str, "integer": int, "number": (int, float), "array": list}
+        for name, prop in settings.items():
+            assert prop["type"] and prop["description"]
+            assert prop["default"] is None or isinstance(prop["default"], python_type[prop["type"]]), name
+        assert settings["start_date"]["default"] is None and "one year" in settings["start_date"]["description"]
+        assert {n for n, p in settings.items() if p.get("secret")} == {"access_token", "client_secret", "refresh_token"}
+
+
+def test_about_markdown_is_a_settings_table(tmp_path):
+    result = tap("--about", "--format", "markdown", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("# `tap-asana`")
+    assert "| Setting | Required | Default | Description |" in result.stdout
+    assert "| start_date | False | None |" in result.stdout and "| page_size | False | 100 |" in result.stdout
+
+
+def test_version(tmp_path):
+    from tap_asana import __version__
+
+    result = tap("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout == f"tap-asana {__version__}\n"
+    assert f'version="{__version__}"' in (Path(__file__).parents[1] / "setup.py").read_text()
+
+
+def failing_sync(tmp_path: Path, *args: str, env: dict = {}, **config) -> subprocess.CompletedProcess:
+    """A sync whose every request is refused: it logs METRIC lines (INFO), retries (WARNING), one CRITICAL."""
+    (tmp_path / "config.json").write_text(json.dumps({**GOOD, "api_url": closed_port_url(), "max_retries": 1, **config}))
+    return subprocess.run([sys.executable, "-m", "tap_asana", "-c", "config.json", "--select", "workspaces", *args],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), **env})
+
+
+def test_log_level_from_the_config_and_the_command_line_wins(tmp_path):
+    quiet = failing_sync(tmp_path, log_level="warning")
+    assert_one_critical(quiet, "cannot reach")
+    assert not [line for line in quiet.stderr.splitlines() if line.startswith("INFO")]
+    loud = failing_sync(tmp_path, "--log-level", "info", log_level="ERROR")
+    assert_one_critical(loud, "cannot reach")
+    assert any(line.startswith("INFO METRIC: ") for line in loud.stderr.splitlines())
+
+
+def test_logging_conf_file_is_honoured(tmp_path):
+    (tmp_path / "logging.conf").write_text(
+        "[loggers]\nkeys=root\n[handlers]\nkeys=stderr\n[formatters]\nkeys=mine\n"
+        "[logger_root]\nlevel=WARNING\nhandlers=stderr\n"
+        "[handler_stderr]\nclass=StreamHandler\nformatter=mine\nargs=(sys.stderr,)\n"
+        "[formatter_mine]\nformat=tap-asana | %(levelname)s | %(message)s\n")
+    result = failing_sync(tmp_path, env={"LOGGING_CONF_FILE": str(tmp_path / "logging.conf")})
+    lines = result.stderr.splitlines()
+    assert result.returncode == 1 and lines and all(line.startswith("tap-asana | ") for line in lines)
+    assert any(line.startswith("tap-asana | CRITICAL | ") for line in lines)
+    assert not any("| INFO |" in line for line in lines)
+
+
+def test_a_logging_conf_file_that_is_not_there_is_one_critical(tmp_path):
+    result = failing_sync(tmp_path, env={"LOGGING_CONF_FILE": str(tmp_path / "nope.conf")})
+    assert_one_critical(result, "LOGGING_CONF_FILE")
+
+
+def test_discover_with_patterns_prints_a_catalog_with_those_selections(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(GOOD))
+    result = tap("-c", "config.json", "--discover", "--select", "tasks", "--select", "stories.*",
+                 "--deselect", "tasks.notes", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    meta = {(e["stream"], tuple(m["breadcrumb"])): m["metadata"] for e in json.loads(result.stdout)["streams"]
+            for m in e["metadata"]}
+    assert {s for (s, crumb), m in meta.items() if crumb == () and m.get("selected")} == {"tasks", "stories"}
+    assert meta[("tasks", ("properties", "notes"))]["selected"] is False
+    assert meta[("tasks", ("properties", "name"))].get("selected", True) is True
+
+
+def test_select_all_on_discover(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(GOOD))
+    catalog = json.loads(tap("-c", "config.json", "--discover", "--select-all", cwd=tmp_path).stdout)
+    assert all(e["metadata"][0]["metadata"]["selected"] is True for e in catalog["streams"])
+
+
+def test_a_select_pattern_matching_nothing_is_one_critical(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(GOOD))
+    assert_one_critical(tap("-c", "config.json", "--discover", "--select", "taks", cwd=tmp_path),
+                        "--select 'taks' matches no stream or column")
+
+
+def test_sync_with_patterns_and_no_catalog(tmp_path):
+    with FakeAsana(preset="tiny", seed=5) as fake:
+        (tmp_path / "config.json").write_text(json.dumps(config_for(fake)))
+        result = tap("-c", "config.json", "--select", "workspaces", "--select", "tags.name", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    streams = {m["stream"] for m in records if m["type"] == "RECORD"}
+    assert streams == {"workspaces", "tags"}
+    tags = [m["record"] for m in records if m["type"] == "RECORD" and m["stream"] == "tags"]
+    assert all(set(t) == {"gid", "name", "created_at"} for t in tags)
+
+
+def test_config_lists_of_gids_and_explicit_keys():
+    from tap_asana.config import validate_config
+
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+    config = validate_config({**GOOD, "workspace_gids": " 12, 34,12,", "project_gids": ["56"]}, now)
+    assert config.workspace_gids == ("12", "34") and config.project_gids == ("56",)
+    assert "requests_per_minute" not in config.explicit and "workspace_gids" in config.explicit
+    assert "requests_per_minute" in validate_config({**GOOD, "requests_per_minute": 1500}, now).explicit
+    assert validate_config(GOOD, now).workspace_gids == () and validate_config(GOOD, now).log_level is None
 
 
 def test_unknown_config_keys_are_ignored_with_a_warning(tmp_path):

@@ -32,6 +32,8 @@ from tap_asana.capture.no_project import NoProjectTasks
 from tap_asana.capture.search import WorkspaceSearch
 from tap_asana.capture.sink import Sink
 from tap_asana.capture.walk import ProjectWalk
+from tap_asana.client import FREE_PLAN_PER_MINUTE, AsanaClient
+from tap_asana.config import Config
 from tap_asana.reader import Reader
 from tap_asana.scheduler import Job
 from tap_asana.streams import STREAMS, Projects, Sections, Tasks
@@ -65,10 +67,14 @@ class Capture:
     #: How long a workspace's plan (search or not) is trusted before it is checked again.
     PLAN_CHECK_EVERY = dt.timedelta(hours=24)
 
-    def __init__(self, reader: Reader, sink: Sink, state: Mapping[str, Any]):
+    def __init__(self, reader: Reader, sink: Sink, state: Mapping[str, Any], config: Config,
+                 client: AsanaClient):
         """`state` is the run's state as begun (``state.begin_run``): the last finished run's
         tokens, plans and bookmarks, and the partitions an interrupted run already finished."""
-        self.reader, self.sink, self.state = reader, sink, state
+        self.reader, self.sink, self.state, self.config, self.client = reader, sink, state, config, client
+        # A shard of projects (`project_gids`) reads only them: no search (it would find the
+        # whole workspace's tasks) and no tasks in no project (they belong to no shard).
+        self.shard = set(config.project_gids)
         self.started_at = st.run_started_at(state)
         self.family = TaskFamily(reader, sink)
         self.wanted = [n for n in FAMILY if sink.wants(n)]
@@ -77,12 +83,21 @@ class Capture:
         # moved into the state when the project's partition is done
         self.next_sync: Dict[str, tuple] = {}
         self.has_search: Dict[str, bool] = {}  # workspace -> plan found this run
+        self.workspaces: set = set()
+        self.free: set = set()  # workspaces found (or known) to have no search
 
     # --- what the run calls ---------------------------------------------------------------------
+    def workspace_page(self, gids: List[str]) -> List[Job]:
+        """The jobs below a page of workspaces."""
+        self.workspaces.update(gids)
+        return [job for gid in gids for job in self.workspace(gid)]
+
     def workspace(self, gid: str) -> List[Job]:
         if not any(self.sink.wants(n) for n in BELOW_WORKSPACE):
             return []
         if not self.wanted:
+            return self.projects(gid, "events")
+        if self.shard:
             return self.projects(gid, "events")
         if st.has_search(self.state, gid, self.PLAN_CHECK_EVERY) is False:
             return self.plan_known(gid, search=False, found_now=False)
@@ -109,6 +124,13 @@ class Capture:
         """Start reading the workspace's projects (and, without search, its tasks in no project)."""
         if found_now:
             self.has_search[workspace] = search
+        if not search:
+            self.free.add(workspace)
+            # Asana's budget is the domain's: 150 a minute on a free one (asana-api.md 5). Lowered
+            # only when every workspace is free, so a personal free workspace next to a paid
+            # organization does not slow the organization's reads.
+            if self.free >= self.workspaces and "requests_per_minute" not in self.config.explicit:
+                self.client.limit_rate(FREE_PLAN_PER_MINUTE)
         jobs = self.projects(workspace, "events")
         return jobs if search else jobs + NoProjectTasks(self, workspace).jobs()
 
@@ -127,7 +149,8 @@ class Capture:
         were never read (first run, a project new to the tap)."""
         if not {"subtasks", "stories"} & set(self.wanted):
             return False
-        return not (self.has_search.get(workspace) and self.all_bookmarked() and project_known)
+        searched = self.has_search.get(workspace) and not self.shard
+        return not (searched and self.all_bookmarked() and project_known)
 
     def all_bookmarked(self) -> bool:
         return bool(self.wanted) and all(st.bookmark(self.state, n, STREAMS[n].replication_key) for n in self.wanted)
@@ -194,7 +217,10 @@ class _ProjectsListing:
 
     def on_records(self, records: List[Dict[str, Any]]) -> List[Job]:
         jobs: List[Job] = []
+        shard = self.capture.shard
         for project in records:
+            if shard and project["gid"] not in shard:
+                continue
             if self.emit:
                 self.capture.sink.emit("projects", project)
             if not st.is_done(self.capture.state, st.project_partition(project["gid"], self.how)):

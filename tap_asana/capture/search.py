@@ -31,8 +31,9 @@ class WorkspaceSearch:
         if st.is_done(self.capture.state, self.partition):
             # Resuming after the search was read: one request tells the plan again.
             path, query = TaskSearch.request({"workspace": self.workspace})
-            return self.capture.reader.request("workspaces", path, dict(query, limit=1, opt_fields="name"),
-                                               self.on_records_again, self.on_fail)
+            return self.capture.reader.request("workspaces", TaskSearch.name, path,
+                                               dict(query, limit=1, opt_fields="name"), self.on_records_again,
+                                               self.on_fail)
         after = self.capture.family_since() - self.capture.LOOKBACK
         return self.capture.reader.listing(self.partition, TaskSearch, {"workspace": self.workspace},
                                            self.on_records, fields=self.capture.family.fields,

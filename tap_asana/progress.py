@@ -1,0 +1,130 @@
+"""What a run tells the people watching it: singer-python METRIC lines, a progress line
+at least every ``every`` seconds, and a closing summary that never claims success on failure.
+
+The run calls four methods (``record``, ``working``, ``tick``, ``summary``); the client calls
+``request`` once per HTTP attempt, from any worker thread.
+
+"Time" per stream is the wall time during which at least one request of that stream was in
+flight (waits for the rate limiter and retries included): overlapping requests count once,
+and time spent between them (while other streams were read) not at all. So the times of
+different streams may add up to more than the run, never one stream's to more than the run.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterable, Iterator, Optional
+
+from singer import metrics
+
+LOGGER = logging.getLogger("tap_asana")
+
+#: Seconds between two progress lines.
+PROGRESS_EVERY = 30.0
+
+
+class Reporter:
+    def __init__(self, streams: Iterable[str] = (), every: float = PROGRESS_EVERY,
+                 clock: Callable[[], float] = time.monotonic, logger: logging.Logger = LOGGER):
+        self.streams = list(streams)  # listed in the summary even if they sent nothing
+        self.every, self.clock, self.logger = every, clock, logger
+        self.started = self.last_line = clock()
+        self.records: Counter = Counter()
+        self.unreported: Counter = Counter()  # records since the last record_count METRIC
+        self.lock = threading.Lock()  # what workers touch: the counters below
+        self.pages: Counter = Counter()
+        self.requests: Counter = Counter()  # route -> attempts
+        self.rate_limited = 0
+        self.in_flight: Counter = Counter()  # stream -> requests in flight now
+        self.busy_since: Dict[str, float] = {}
+        self.busy: Dict[str, float] = {}  # stream -> seconds with a request in flight, closed spans
+
+    # --- what the run calls --------------------------------------------------------------------
+    def record(self, stream: str) -> None:
+        """One RECORD of `stream` written (the writing thread)."""
+        self.records[stream] += 1
+        self.unreported[stream] += 1
+
+    @contextmanager
+    def working(self, stream: str) -> Iterator[None]:
+        """Around one page (or one request) of `stream`, in the worker that fetches it."""
+        with self.lock:
+            if not self.in_flight[stream]:
+                self.busy_since[stream] = self.clock()
+            self.in_flight[stream] += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.in_flight[stream] -= 1
+                self.pages[stream] += 1
+                if not self.in_flight[stream]:
+                    self.busy[stream] = self.busy.get(stream, 0.0) + self.clock() - self.busy_since.pop(stream)
+
+    def tick(self) -> None:
+        """Called often by the thread that waits for results; logs progress when it is due."""
+        if self.clock() - self.last_line >= self.every:
+            self.last_line = self.clock()
+            self._report_records()
+            with self.lock:
+                requests, waits = sum(self.requests.values()), self.rate_limited
+            streams = ", ".join(f"{name} {count}" for name, count in self._by_stream().items() if count)
+            self.logger.info("Progress after %.0fs: %d records (%s), %d requests, %d rate-limit waits",
+                             self.clock() - self.started, sum(self.records.values()), streams or "none yet",
+                             requests, waits)
+
+    def summary(self, ok: bool, stopped: bool = False) -> None:
+        """The closing lines: per stream, per route, then the outcome (`ok` only if the run
+        completed; `stopped` if a signal ended it)."""
+        self._report_records()
+        elapsed = self.clock() - self.started
+        with self.lock:
+            busy = {name: self._busy(name) for name in set(self.busy) | set(self.busy_since)}
+            pages, requests, waits = Counter(self.pages), Counter(self.requests), self.rate_limited
+        for name, count in self._by_stream().items():
+            self.logger.info("Extracted %s: %d records, %d pages, %.1fs with requests in flight",
+                             name, count, pages[name], busy.get(name, 0.0))
+        for name in sorted(set(pages) - set(self._by_stream())):
+            self.logger.info("Read %s for the walk: %d pages, %.1fs with requests in flight",
+                             name, pages[name], busy.get(name, 0.0))
+        for route, count in sorted(requests.items()):
+            self.logger.info("Requests %s: %d", route, count)
+        totals = (sum(self.records.values()), sum(requests.values()), waits)
+        if ok:
+            self.logger.info("Sync finished in %.1fs: %d records, %d requests, %d rate-limit waits", elapsed, *totals)
+        else:
+            self.logger.info("Sync %s after %.1fs: %d records sent, %d requests, %d rate-limit waits",
+                             "stopped" if stopped else "failed", elapsed, *totals)
+
+    # --- what the client calls -----------------------------------------------------------------
+    def request(self, route: str, seconds: float, status: Optional[int]) -> None:
+        """One HTTP attempt ended: `status` is None when no answer came (timeout, dropped)."""
+        with self.lock:
+            self.requests[route] += 1
+            if status == 429:
+                self.rate_limited += 1
+        tags = {metrics.Tag.endpoint: route, metrics.Tag.http_status_code: status,
+                metrics.Tag.status: metrics.Status.succeeded if status and status < 400 else metrics.Status.failed}
+        # metrics.log, not metrics.Timer: Timer and Counter reload singer's logging.conf on creation,
+        # which would replace this tap's log handler (and its redaction of secrets).
+        metrics.log(self.logger, metrics.Point("timer", metrics.Metric.http_request_duration, round(seconds, 3), tags))
+
+    # --- helpers -------------------------------------------------------------------------------
+    def _by_stream(self) -> Dict[str, int]:
+        names = self.streams + sorted(set(self.records) - set(self.streams))
+        return {name: self.records[name] for name in names}
+
+    def _busy(self, name: str) -> float:
+        open_span = self.clock() - self.busy_since[name] if name in self.busy_since else 0.0
+        return self.busy.get(name, 0.0) + open_span
+
+    def _report_records(self) -> None:
+        """A record_count METRIC per stream for the records since the last one, as singer's Counter does."""
+        for name, count in sorted(self.unreported.items()):
+            if count:
+                metrics.log(self.logger, metrics.Point("counter", metrics.Metric.record_count, count,
+                                                       {metrics.Tag.endpoint: name}))
+        self.unreported.clear()
