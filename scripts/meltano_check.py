@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -144,6 +145,7 @@ def main() -> int:
     OUT.mkdir(parents=True)
     project_file = ROOT / "meltano.yml"
     original = project_file.read_bytes()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` puts meltano.yml back
     started = time.monotonic()
     try:
         with FakeAsana(preset="demo", seed=1) as fake:
