@@ -97,15 +97,20 @@ class Postgres:
         self.data = self.dir / "data"
         self.port = free_port()
         self.user = "tap_asana"
-        # initdb refuses to run as root: then the server runs as the postgres user.
+        # initdb refuses to run as root: then the server runs as the postgres user. Trust auth is
+        # enough for a server that lives a minute, on loopback, with nothing but the fake's data.
         self.as_user: List[str] = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.as_user:
             shutil.chown(self.dir, "postgres")
         self.started = False
 
     def _server(self, *args: str) -> None:
-        subprocess.run([*self.as_user, str(self.bin / args[0]), *args[1:]], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.dir)
+        result = subprocess.run([*self.as_user, str(self.bin / args[0]), *args[1:]], text=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.dir)
+        if result.returncode != 0:
+            log = self.dir / "server.log"
+            raise CheckFailed(f"{args[0]} exited {result.returncode}: {result.stderr.strip()}"
+                              + (f"\n{log.read_text()[-1500:]}" if log.exists() else ""))
 
     def start(self) -> "Postgres":
         self._server("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8", "--no-locale")
@@ -128,7 +133,8 @@ class Postgres:
         """Rows of a query through psql (tab-separated); %s placeholders become quoted literals."""
         for value in params:
             query = query.replace("%s", "'" + value.replace("'", "''") + "'", 1)
-        result = subprocess.run(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
+        psql = self.bin / "psql" if (self.bin / "psql").exists() else "psql"
+        result = subprocess.run([str(psql), "-X", "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
                                  "-d", database, "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", query],
                                 capture_output=True, text=True)
         if result.returncode != 0:
@@ -272,7 +278,7 @@ def main() -> int:
     started = time.monotonic()
     pg = Postgres()
     try:
-        pg.start()
+        pg.start()  # inside try: a server that half started is stopped too
         with FakeAsana(preset="demo", seed=1) as fake:
             print(f"Fake Asana listening on {fake.url} (dataset 'demo')")
             run_checks(pg, fake)
