@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test demo bench soak clean
+.PHONY: test demo bench soak clean meltano-check postgres-check stitch-check
 
 $(VENV)/.installed: setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,5 +23,25 @@ bench: $(VENV)/.installed
 soak: $(VENV)/.installed
 	TAP_ASANA_SOAK=1 $(PY) -m pytest -q -s tests/test_faults.py
 
+# Checks against the data stack (not part of `make test`): each tool in its own venv under .tools/.
+TOOLS := .tools
+$(TOOLS)/%/.installed:
+	test -x $(TOOLS)/$*/bin/python || $(PYTHON) -m venv $(TOOLS)/$*
+	$(TOOLS)/$*/bin/python -m pip install -q --upgrade pip
+	$(TOOLS)/$*/bin/python -m pip install -q '$(PIP_SPEC_$*)'
+	touch $@
+PIP_SPEC_meltano := meltano>=4.4,<5
+PIP_SPEC_target-postgres := meltanolabs-target-postgres>=0.8,<1
+PIP_SPEC_target-stitch := target-stitch>=4,<5
+
+meltano-check: $(VENV)/.installed $(TOOLS)/meltano/.installed
+	$(PY) scripts/meltano_check.py
+
+postgres-check: $(VENV)/.installed $(TOOLS)/target-postgres/.installed
+	$(PY) scripts/postgres_check.py
+
+stitch-check: $(VENV)/.installed $(TOOLS)/target-stitch/.installed
+	$(PY) scripts/stitch_check.py $(STITCH_ARGS)
+
 clean:
-	rm -rf $(VENV) demo build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(TOOLS) demo build *.egg-info .pytest_cache
