@@ -12,7 +12,7 @@ $(VENV)/.installed: setup.py
 	touch $@
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 4 tests
 
 demo: $(VENV)/.installed
 	$(PY) scripts/demo.py

@@ -18,6 +18,7 @@ setup(
     extras_require={
         "test": [
             "pytest>=7,<10",
+            "pytest-xdist>=3,<4",  # the end-to-end tests mostly wait on subprocesses: run them side by side
             "responses>=0.23,<1",
             "jsonschema>=2.6,<5",  # the end-to-end tests validate records against their SCHEMA
         ],
