@@ -1,0 +1,165 @@
+"""The change-capture finders on their own, without HTTP: each job's handler is fed the answer
+a request would have brought, and what the finder sends goes to a fake sink. The end-to-end
+and fault suites are the net around these."""
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any, Dict, List, Tuple
+
+from tap_asana import state as st
+from tap_asana.capture import Capture
+from tap_asana.capture.events import ProjectEvents, TaskByEvent, what_changed
+from tap_asana.capture.search import WorkspaceSearch
+from tap_asana.client import AsanaClient, Skip
+from tap_asana.config import validate_config
+from tap_asana.progress import Reporter
+from tap_asana.reader import Reader
+from tap_asana.selection import select
+from tests.tapkit import catalog_for
+
+START = "2026-05-01T10:00:00.000Z"
+EARLIER = "2026-05-01T09:00:00.000Z"
+NOW = dt.datetime(2026, 5, 1, 10, 30, tzinfo=dt.timezone.utc)
+
+
+class FakeSink:
+    """Records what the finders send, applying the run's rules that matter here."""
+
+    def __init__(self, streams: List[str], since: dt.datetime):
+        self.streams = streams
+        self.since = {n: since for n in ("tasks", "subtasks", "stories")}
+        self.sent: List[Tuple[str, str, bool]] = []  # (stream, gid, named)
+        self.deleted: List[Tuple[str, str, str]] = []
+
+    def wants(self, stream: str) -> bool:
+        return stream in self.streams
+
+    def emit(self, stream: str, record: Dict[str, Any], shift: dt.timedelta = dt.timedelta(),
+             named: bool = False) -> bool:
+        if stream not in self.streams:
+            return False
+        self.sent.append((stream, record["gid"], named))
+        return True
+
+    def delete(self, stream: str, gid: str, at: str) -> None:
+        if stream in self.streams:
+            self.deleted.append((stream, gid, at))
+
+
+def capture_for(streams: List[str], state: Dict[str, Any], **config: Any) -> Tuple[Capture, FakeSink]:
+    cfg = validate_config({"access_token": "t", "start_date": "2026-01-01T00:00:00Z", **config}, NOW)
+    selected = select(catalog_for(streams))
+    client = AsanaClient(cfg)  # never asked anything: no job is fetched here
+    sink = FakeSink(streams, st.parse_datetime(EARLIER))
+    begun = st.begin_run(state, START, sorted(streams))
+    return Capture(Reader(client, selected, Reporter()), sink, begun, cfg, client), sink
+
+
+def task(gid: str, modified: str = "2020-01-01T00:00:00.000Z", **fields: Any) -> Dict[str, Any]:
+    return {"gid": gid, "modified_at": modified, "num_subtasks": 0, "parent": None, "projects": [], **fields}
+
+
+def event(kind: str, gid: str, action: str = "changed", parent: Any = None, at: str = START) -> Dict[str, Any]:
+    return {"resource": {"gid": gid, "resource_type": kind}, "action": action, "parent": parent, "created_at": at}
+
+
+FAMILY = ["sections", "tasks", "subtasks", "stories"]
+BOOKMARKED = {"bookmarks": {n: {k: EARLIER} for n, k in (("tasks", "modified_at"), ("subtasks", "modified_at"),
+                                                         ("stories", "created_at"))},
+              "sync_tokens": {"p1": {"sync": "tok", "since": EARLIER, "read_in_full": EARLIER, "covers": FAMILY}}}
+
+
+def finder_of(job) -> Any:
+    """The object whose method handles a job's answer (a TaskByEvent, a ProjectWalk, ...)."""
+    reader_job = job.then.__self__
+    handler = getattr(reader_job, "on_record", None) or getattr(reader_job, "on_records")
+    return getattr(handler, "__self__", handler)
+
+
+def test_what_an_event_says_changed():
+    assert what_changed(event("task", "1")) == ("task", "1")
+    assert what_changed(event("task", "1", "removed", {"gid": "p", "resource_type": "project"})) == ("task", "1")
+    assert what_changed(event("task", "1", "deleted")) == ("task deleted", "1")
+    assert what_changed(event("story", "9", "added", {"gid": "5", "resource_type": "task"})) == ("task", "5")
+    assert what_changed(event("section", "3")) == ("section", "3")
+    assert what_changed(event("section", "3", "deleted")) == ("section deleted", "3")
+    assert what_changed(event("project", "p1")) == ("", None)
+
+
+def test_a_projects_events_name_tasks_to_read_deletes_to_send_and_sections_to_list():
+    capture, sink = capture_for(FAMILY, BOOKMARKED)
+    finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
+    assert finder.token == "tok" and not finder.due
+    finder.on_events([event("task", "1"), event("story", "9", "added", {"gid": "2", "resource_type": "task"}),
+                      event("task", "3"), event("task", "3", "deleted", at="2026-05-01T09:30:00.000Z"),
+                      event("section", "s1")])
+    jobs = finder.on_done(SimpleNamespace(sync="tok2", expired=False))
+    # tasks 1 and 2 read by gid (3 was deleted after its change: the last word wins); sections listed
+    assert sorted(finder_of(j).gid for j in jobs if isinstance(finder_of(j), TaskByEvent)) == ["1", "2"]
+    assert sum(1 for j in jobs if not isinstance(finder_of(j), TaskByEvent)) == 1
+    assert sink.deleted == [("tasks", "3", "2026-05-01T09:30:00.000Z"), ("subtasks", "3", "2026-05-01T09:30:00.000Z")]
+    token, full, covers = capture.next_sync["p1"]
+    assert (token, full, sorted(covers)) == ("tok2", False, sorted(FAMILY))
+    assert "sections" not in capture.reader.incomplete
+
+
+def test_a_project_whose_events_name_no_section_is_not_listed_and_its_stream_gets_no_activate_version():
+    capture, _ = capture_for(FAMILY, BOOKMARKED)
+    finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
+    assert finder.on_done(SimpleNamespace(sync="tok2", expired=False)) == []
+    assert "sections" in capture.reader.incomplete
+
+
+def test_an_expired_token_reads_the_project_in_full_and_sends_every_task_whatever_its_time():
+    capture, sink = capture_for(FAMILY, BOOKMARKED)
+    finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
+    jobs = finder.on_done(SimpleNamespace(sync="fresh", expired=True))
+    walk = next(finder_of(j) for j in jobs if type(finder_of(j)).__name__ == "ProjectWalk")
+    token, full, covers = capture.next_sync["p1"]
+    assert (token, full, sorted(covers)) == ("fresh", True, sorted(FAMILY))
+    walk.on_records([task("old", projects=[{"gid": "p1"}]), task("older", "2019-01-01T00:00:00.000Z")])
+    assert [(s, g) for s, g, named in sink.sent if named] == [("tasks", "old"), ("tasks", "older")]
+
+
+def test_a_task_read_by_gid_that_is_gone_is_sent_as_deleted():
+    capture, sink = capture_for(FAMILY, BOOKMARKED)
+    TaskByEvent(capture, "p", "7").on_fail(Skip("Not found", 404, "/tasks/7"))
+    TaskByEvent(capture, "p", "8").on_fail(Skip("Forbidden", 403, "/tasks/8"))
+    assert sink.deleted == [("tasks", "7", START), ("subtasks", "7", START)]
+
+
+def test_a_task_found_alone_goes_to_the_streams_its_place_says():
+    capture, sink = capture_for(FAMILY, BOOKMARKED)
+    family = capture.family
+    family.found_alone("p", task("orphan"), dt.timedelta(), named=("orphan",))
+    family.found_alone("p", task("sub", parent={"gid": "orphan"}), dt.timedelta(), named=("sub",))
+    family.found_alone("p", task("both", parent={"gid": "x"}, projects=[{"gid": "p1"}]), dt.timedelta(),
+                       named=("both",))
+    assert [(s, g) for s, g, _ in sink.sent] == [("tasks", "orphan"), ("subtasks", "sub"),
+                                                 ("subtasks", "both"), ("tasks", "both")]
+
+
+def test_search_answering_402_makes_the_workspace_free_and_reads_its_tasks_in_no_project():
+    capture, _ = capture_for(FAMILY, BOOKMARKED)
+    capture.workspaces.update({"w1", "w2"})
+    jobs = WorkspaceSearch(capture, "w1").on_fail(Skip("Payment Required", 402, "/workspaces/w1/tasks/search"))
+    assert capture.has_search == {"w1": False}
+    assert sorted(j.partition for j in jobs) == [st.workspace_partition("projects", "w1"), st.no_project_partition("w1")]
+    assert capture.client.limiter.per_minute == 1500  # w2 may be paid: the budget stays
+
+
+def test_a_workspace_known_free_is_not_searched_and_one_searched_is_remembered():
+    remembered = st.remember_plans(st.begin_run(BOOKMARKED, EARLIER, FAMILY), {"w1": False})
+    capture, _ = capture_for(FAMILY, st.finish_run(remembered, []))
+    assert [j.partition for j in capture.workspace_page(["w1"])] == [
+        st.workspace_partition("projects", "w1"), st.no_project_partition("w1")]
+    assert capture.client.limiter.per_minute == 150  # every workspace is free: a free plan's budget
+    again, _ = capture_for(FAMILY, BOOKMARKED)
+    assert [j.partition for j in again.workspace_page(["w1"])] == [st.search_partition("w1")]
+
+
+def test_a_project_shard_reads_no_search_and_no_tasks_in_no_project():
+    capture, _ = capture_for(FAMILY, BOOKMARKED, project_gids=["11"])
+    assert [j.partition for j in capture.workspace_page(["w1"])] == [st.workspace_partition("projects", "w1")]
+    assert capture.must_walk_subtasks("w1", project_known=True)  # no search to find changed subtasks
