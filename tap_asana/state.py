@@ -263,6 +263,12 @@ def sync_token(state: Mapping[str, Any], project: str, since: Iterable[dt.dateti
     return entry["sync"] if all(s >= taken_for for s in since) and covered >= set(streams) else None
 
 
+def token_taken(state: Mapping[str, Any], project: str) -> Optional[dt.datetime]:
+    """The start of the run that took the project's sync token, if it has one."""
+    entry = _token_entry(state, project)
+    return parse_datetime(entry["since"]) if entry else None
+
+
 def full_read_due(state: Mapping[str, Any], project: str, every: dt.timedelta) -> bool:
     """Whether the project's last full read is `every` or more before this run's start."""
     entry = _token_entry(state, project)
@@ -277,7 +283,8 @@ def last_read_in_full(state: Mapping[str, Any], project: str) -> Optional[dt.dat
 
 
 def keep_sync_token(state: Mapping[str, Any], project: str, token: Optional[str],
-                    read_in_full: bool, covers: Iterable[str] = _OLD_COVERS) -> Dict[str, Any]:
+                    read_in_full: bool, covers: Iterable[str] = _OLD_COVERS,
+                    phase: dt.timedelta = dt.timedelta()) -> Dict[str, Any]:
     """Hold a project's next sync token until the run finishes; `read_in_full` says whether
     this run read the whole project (else the last full read is carried over). Without a
     token (the project could not be read, or a 412 came without one) the last run's entry,
@@ -292,9 +299,15 @@ def keep_sync_token(state: Mapping[str, Any], project: str, token: Optional[str]
         if old:
             tokens[project] = old
         return new
-    last_full = started if read_in_full or not old else old["read_in_full"]
+    # `phase`: a first full read may be dated earlier, so the daily full reads of projects first
+    # read together fall due at different runs
+    last_full = (_format(parse_datetime(started) - phase) if read_in_full or not old else old["read_in_full"])
     tokens[project] = {"sync": token, "since": started, "read_in_full": last_full, "covers": sorted(covers)}
     return new
+
+
+def _format(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def has_search(state: Mapping[str, Any], workspace: str, every: dt.timedelta) -> Optional[bool]:

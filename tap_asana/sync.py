@@ -46,6 +46,7 @@ class Run:
         # Only these can meet the same record twice in a run (multi-homed tasks, users of
         # several workspaces); every other record has a single parent.
         self.seen: Dict[str, set] = {name: set() for name in ("workspaces", "users", "tasks", "subtasks")}
+        self.deleted: set = set()  # (stream, gid) sent as deleted this run
         self.reporter = reporter
         self.conform = Conformer()
         self.reader = Reader(client, selected, reporter)
@@ -98,8 +99,8 @@ class Run:
         moving a task into a project does not change its `modified_at`)."""
         sel = self.selected.get(name)
         seen = self.seen.get(name)
-        if sel is None or (seen is not None and record.get("gid") in seen):
-            return False
+        if sel is None or (seen is not None and record.get("gid") in seen) or (name, record.get("gid")) in self.deleted:
+            return False  # once sent as deleted, an older copy read earlier must not revive it
         record = self.conform.record(name, record)
         key = sel.stream.replication_key
         if not named and name in self.since and record.get(key) \
@@ -118,11 +119,11 @@ class Run:
     def delete(self, name: str, gid: str, at: str) -> None:
         """Write that a record was deleted in Asana at `at`: its key and DELETED_AT."""
         sel = self.selected.get(name)
-        seen = self.seen.get(name)
-        if sel is None or (seen is not None and gid in seen):
+        if sel is None or (name, gid) in self.deleted:
             return
-        if seen is not None:
-            seen.add(gid)
+        # Not kept from a record sent earlier this run: the delete comes after it, and targets
+        # apply messages in order.
+        self.deleted.add((name, gid))
         message = {"type": "RECORD", "stream": name, "record": {"gid": gid, DELETED_AT: at}}
         if sel.stream.replication_method != INCREMENTAL:
             message["version"] = self.version

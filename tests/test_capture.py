@@ -99,7 +99,7 @@ def test_a_projects_events_name_tasks_to_read_deletes_to_send_and_sections_to_li
     assert sorted(finder_of(j).gid for j in jobs if isinstance(finder_of(j), TaskByEvent)) == ["1", "2"]
     assert sum(1 for j in jobs if not isinstance(finder_of(j), TaskByEvent)) == 1
     assert sink.deleted == [("tasks", "3", "2026-05-01T09:30:00.000Z"), ("subtasks", "3", "2026-05-01T09:30:00.000Z")]
-    token, full, covers = capture.next_sync["p1"]
+    token, full, covers, _phase = capture.next_sync["p1"]
     assert (token, full, sorted(covers)) == ("tok2", False, sorted(FAMILY))
     assert "sections" not in capture.reader.incomplete
 
@@ -116,7 +116,7 @@ def test_an_expired_token_reads_the_project_in_full_and_sends_every_task_whateve
     finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
     jobs = finder.on_done(SimpleNamespace(sync="fresh", expired=True))
     walk = next(finder_of(j) for j in jobs if type(finder_of(j)).__name__ == "ProjectWalk")
-    token, full, covers = capture.next_sync["p1"]
+    token, full, covers, _phase = capture.next_sync["p1"]
     assert (token, full, sorted(covers)) == ("fresh", True, sorted(FAMILY))
     walk.on_records([task("old", projects=[{"gid": "p1"}]), task("older", "2019-01-01T00:00:00.000Z")])
     assert [(s, g) for s, g, named in sink.sent if named] == [("tasks", "old"), ("tasks", "older")]
@@ -124,8 +124,8 @@ def test_an_expired_token_reads_the_project_in_full_and_sends_every_task_whateve
 
 def test_a_task_read_by_gid_that_is_gone_is_sent_as_deleted():
     capture, sink = capture_for(FAMILY, BOOKMARKED)
-    TaskByEvent(capture, "p", "7").on_fail(Skip("Not found", 404, "/tasks/7"))
-    TaskByEvent(capture, "p", "8").on_fail(Skip("Forbidden", 403, "/tasks/8"))
+    TaskByEvent(capture, "p", "7", capture.LOOKBACK).on_fail(Skip("Not found", 404, "/tasks/7"))
+    TaskByEvent(capture, "p", "8", capture.LOOKBACK).on_fail(Skip("Forbidden", 403, "/tasks/8"))
     assert sink.deleted == [("tasks", "7", START), ("subtasks", "7", START)]
 
 
@@ -163,3 +163,44 @@ def test_a_project_shard_reads_no_search_and_no_tasks_in_no_project():
     capture, _ = capture_for(FAMILY, BOOKMARKED, project_gids=["11"])
     assert [j.partition for j in capture.workspace_page(["w1"])] == [st.workspace_partition("projects", "w1")]
     assert capture.must_walk_subtasks("w1", project_known=True)  # no search to find changed subtasks
+
+
+def test_a_full_read_also_reads_by_gid_a_task_the_events_named_that_left_the_project():
+    capture, sink = capture_for(FAMILY, BOOKMARKED)
+    finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
+    finder.on_events([event("task", "gone-from-p1", "removed", {"gid": "p1", "resource_type": "project"}),
+                      event("task", "still-in-p1")])
+    walk = next(finder_of(j) for j in finder.on_done(SimpleNamespace(sync="fresh", expired=True))
+                if type(finder_of(j)).__name__ == "ProjectWalk")
+    walk.on_records([task("still-in-p1", projects=[{"gid": "p1"}])])
+    assert [finder_of(j).gid for j in walk.on_done()] == ["gone-from-p1"]
+
+
+def test_tasks_named_by_events_of_a_kept_token_look_for_stories_back_to_its_start():
+    # The last run could not read p1's events: its token (taken at KEPT) was kept; the
+    # bookmarks moved on. A story added in between must still be listed.
+    kept = "2026-05-01T06:00:00.000Z"
+    state = dict(BOOKMARKED, sync_tokens={"p1": dict(BOOKMARKED["sync_tokens"]["p1"], since=kept)})
+    state["bookmarks"] = {n: {k: kept} for n, k in (("tasks", "modified_at"), ("subtasks", "modified_at"),
+                                                    ("stories", "created_at"))}
+    capture, sink = capture_for(FAMILY, state)
+    sink.since = {n: st.parse_datetime(EARLIER) for n in sink.since}  # what the bookmarks would say now
+    finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
+    assert finder.token == "tok"
+    read = finder_of(finder.on_done(SimpleNamespace(sync="t2", expired=False))[0]) if finder.tasks else None
+    assert read is None
+    finder.on_events([event("story", "s", "added", {"gid": "5", "resource_type": "task"})])
+    read = next(finder_of(j) for j in finder.on_done(SimpleNamespace(sync="t2", expired=False)))
+    assert read.shift >= st.parse_datetime(EARLIER) - st.parse_datetime(kept)
+    jobs = read.on_record(task("5", modified="2026-05-01T07:00:00.000Z", projects=[{"gid": "p1"}]))
+    assert any(type(finder_of(j)).__name__ == "_StoriesOf" for j in jobs)  # its stories are listed
+
+
+def test_projects_first_read_together_fall_due_for_their_daily_full_read_at_different_times():
+    capture, _ = capture_for(FAMILY, BOOKMARKED)
+    for gid in ("1201", "1202", "1203", "1204"):
+        capture.keep_token(gid, "t", True, FAMILY, first=True)
+    phases = {capture.next_sync[g][3] for g in ("1201", "1202", "1203", "1204")}
+    assert len(phases) == 4 and all(dt.timedelta() <= p < capture.FULL_READ_EVERY for p in phases)
+    capture.keep_token("1201", "t", True, FAMILY)  # a later full read keeps the project's own rhythm
+    assert capture.next_sync["1201"][3] == dt.timedelta()

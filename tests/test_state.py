@@ -203,3 +203,10 @@ def test_validate_refuses_times_in_the_future_beyond_five_minutes():
                 {"sync_tokens": {"1": {"sync": "t", "since": START, "read_in_full": "2027-01-01T00:00:00Z"}}}):
         with pytest.raises(st.StateError, match="in the future"):
             st.validate(far, now)
+
+
+def test_a_first_full_read_can_be_dated_earlier_to_spread_the_daily_reads():
+    s = st.keep_sync_token(st.begin_run({}, START, ["tasks"]), "1", "t", read_in_full=True,
+                           phase=dt.timedelta(hours=5, milliseconds=7))
+    assert s["progress"]["sync_tokens"]["1"]["read_in_full"] == "2026-05-01T04:59:59.993Z"
+    assert s["progress"]["sync_tokens"]["1"]["since"] == START  # what the token covers does not move

@@ -1,7 +1,7 @@
 """Change capture: how a workspace's projects, sections, tasks, subtasks and stories are found.
 
-The run (``sync.py``) calls three methods: ``workspace(gid)`` for the jobs that read what hangs
-below a workspace, ``partition_done(partition, state)`` when a partition is finished (a
+The run (``sync.py``) calls three methods: ``workspace_page(gids)`` for the jobs that read
+what hangs below a page of workspaces, ``partition_done(partition, state)`` when a partition is finished (a
 project's next sync token goes into the state then), and ``close(state)`` once the run has
 finished. What is found goes to the run through its ``Sink`` (``sink.py``).
 
@@ -23,11 +23,12 @@ finished another way.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from tap_asana import state as st
-from tap_asana.capture.events import ProjectEvents
-from tap_asana.capture.family import NO_SHIFT, TaskFamily
+from tap_asana.capture.events import ProjectEvents, TaskByEvent
+from tap_asana.capture.family import TaskFamily
 from tap_asana.capture.no_project import NoProjectTasks
 from tap_asana.capture.search import WorkspaceSearch
 from tap_asana.capture.sink import Sink
@@ -51,6 +52,8 @@ def _descends(stream: type, ancestor: type) -> bool:
 
 #: The task family: tasks and the streams declared below them (subtasks, stories).
 FAMILY = tuple(name for name, s in STREAMS.items() if s is Tasks or _descends(s, Tasks))
+#: The task streams a deleted task may have been sent to.
+DELETABLE_TASKS = tuple(name for name in FAMILY if STREAMS[name].sends_deletes)
 #: Everything read below a workspace's projects listing.
 BELOW_WORKSPACE = tuple(name for name, s in STREAMS.items() if s is Projects or _descends(s, Projects))
 
@@ -60,7 +63,6 @@ class Capture:
     #: events arrive within about a minute (2.14): what search or events name is looked for
     #: this far before its bookmark.
     LOOKBACK = dt.timedelta(minutes=5)
-    NO_SHIFT = NO_SHIFT
     #: Asana delivers events at most once (asana-api.md 2.14): a project read through its events is
     #: read in full again once a day, whatever its sync token says.
     FULL_READ_EVERY = dt.timedelta(hours=24)
@@ -161,8 +163,13 @@ class Capture:
     def family_since(self) -> dt.datetime:
         return min(self.family_bounds())
 
-    def keep_token(self, project: str, token: Optional[str], read_in_full: bool, covers: List[str]) -> None:
-        self.next_sync[project] = (token, read_in_full, covers)
+    def keep_token(self, project: str, token: Optional[str], read_in_full: bool, covers: List[str],
+                   first: bool = False) -> None:
+        """Hold the project's token for the next run. A project's `first` full read is dated a
+        share of a day earlier, drawn from its gid, so that projects first read together are not
+        all due for their daily full read in the same run."""
+        phase = self.FULL_READ_EVERY * (zlib.crc32(project.encode()) % 1000 / 1000) if first else dt.timedelta()
+        self.next_sync[project] = (token, read_in_full, covers, phase)
 
     def first_time(self, gids: Iterable[str]) -> List[str]:
         """Those of `gids` not read by gid (or found by search) yet this run; now marked read."""
@@ -170,10 +177,17 @@ class Capture:
         self.read_by_id.update(fresh)
         return fresh
 
+    def read_by_gid(self, partition: str, gids: Iterable[str],
+                    shift: Optional[dt.timedelta] = None) -> List[Job]:
+        """Read again, whole, the tasks events named that this run has not read by gid yet."""
+        shift = self.LOOKBACK if shift is None else shift
+        return [TaskByEvent(self, partition, gid, shift).job() for gid in self.first_time(gids)]
+
     def deleted(self, gid: str, at: str) -> None:
         """A task or subtask is gone: a delete record in each stream it may have been sent to
         (once Asana has deleted it, nothing tells which)."""
-        for name in ("tasks", "subtasks"):
+        self.read_by_id.add(gid)  # another project's events naming it need not read it
+        for name in DELETABLE_TASKS:
             self.sink.delete(name, gid, at)
 
     def projects(self, workspace: str, how: str, emit: bool = True) -> List[Job]:

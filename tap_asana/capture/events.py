@@ -41,10 +41,14 @@ class ProjectEvents:
         self.covers = capture.project_streams()
         self.token = st.sync_token(state, project, since, self.covers) if capture.all_bookmarked() else None
         self.due = st.full_read_due(state, project, capture.FULL_READ_EVERY)
-        self.known = st.last_read_in_full(state, project) is not None
         last_full = st.last_read_in_full(state, project)
-        self.shift = max([s - (last_full - capture.LOOKBACK) for s in since] + [dt.timedelta()]) \
-            if last_full else dt.timedelta()
+        self.known = last_full is not None
+        # how far before the bookmarks a full read looks (stories): to the project's last full read
+        self.shift = _reach(since, last_full - capture.LOOKBACK) if last_full else dt.timedelta()
+        # and what the events name: to the token's start, older than the bookmarks when the run
+        # that should have read these events could not (its token was kept), less the events' lag
+        taken = st.token_taken(state, project) if self.token else None
+        self.named_shift = max(capture.LOOKBACK, _reach(since, taken - capture.LOOKBACK) if taken else capture.LOOKBACK)
         # task gid -> when an event said it was deleted (None: changed, added, removed), last word wins
         self.tasks: Dict[str, Optional[str]] = {}
         self.sections_changed = False
@@ -84,7 +88,7 @@ class ProjectEvents:
 
     def on_done(self, listing: Any) -> List[Job]:
         full = listing.expired or self.due
-        self.capture.keep_token(self.project, listing.sync, full, self.covers)
+        self.capture.keep_token(self.project, listing.sync, full, self.covers, first=full and not self.known)
         jobs = self._sections(full)
         for gid, deleted_at in self.tasks.items():
             if deleted_at is not None:
@@ -96,9 +100,12 @@ class ProjectEvents:
                 LOGGER.info("Project %s was last read in full a day ago: reading the whole project", self.project)
             subtasks = self.capture.must_walk_subtasks(self.workspace, self.known)
             return jobs + [ProjectWalk(self.capture, self.partition, self.project, subtasks, self.shift,
-                                       EVERYTHING, self.on_tasks_failed).job()]
-        changed = [gid for gid, deleted_at in self.tasks.items() if deleted_at is None]
-        return jobs + [TaskByEvent(self.capture, self.partition, gid).job() for gid in self.capture.first_time(changed)]
+                                       EVERYTHING, self.on_tasks_failed, then_read=self.changed()).job()]
+        return jobs + self.capture.read_by_gid(self.partition, self.changed(), self.named_shift)
+
+    def changed(self) -> List[str]:
+        """The tasks the events named, but for those they say were deleted."""
+        return [gid for gid, deleted_at in self.tasks.items() if deleted_at is None]
 
     def _sections(self, full: bool) -> List[Job]:
         if not self.capture.sink.wants("sections"):
@@ -109,25 +116,34 @@ class ProjectEvents:
         return []
 
 
-class TaskByEvent:
-    """A task or subtask an event named, read again whole and sent whatever its time. Gone
-    (404) means deleted, or out of the token's reach: either way no longer in the account as
-    the tap sees it, so it is sent as deleted."""
+def _reach(bounds: List[dt.datetime], back_to: dt.datetime) -> dt.timedelta:
+    """The widest look-back that takes each of `bounds` back to `back_to` (none below zero)."""
+    return max([b - back_to for b in bounds] + [dt.timedelta()])
 
-    def __init__(self, capture: Any, partition: str, gid: str):
-        self.capture, self.partition, self.gid = capture, partition, gid
+
+class TaskByEvent:
+    """A task or subtask an event named, read again whole and sent whatever its time (its
+    stories looked for `shift` before their bookmark). Gone (404) means deleted, or out of the
+    token's reach: either way no longer in the account as the tap sees it, so it is sent as
+    deleted; out of reach (403), the run goes on and says so."""
+
+    def __init__(self, capture: Any, partition: str, gid: str, shift: dt.timedelta):
+        self.capture, self.partition, self.gid, self.shift = capture, partition, gid, shift
 
     def job(self) -> Job:
         return self.capture.reader.record(self.partition, TaskById, {"gid": self.gid}, self.capture.family.fields,
                                           self.on_record, self.on_fail)
 
     def on_record(self, task: Dict[str, Any]) -> List[Job]:
-        return self.capture.family.found_alone(self.partition, task, self.capture.LOOKBACK, named=(self.gid,))
+        return self.capture.family.found_alone(self.partition, task, self.shift, named=(self.gid,))
 
     def on_fail(self, error: Skip) -> List[Job]:
-        LOGGER.debug("Task %s named by an event answered %s", self.gid, error.status)
         if error.status == 404:
+            LOGGER.debug("Task %s named by an event is gone (404): sent as deleted", self.gid)
             self.capture.deleted(self.gid, self.capture.started_at)
+        else:
+            LOGGER.warning("Task %s named by an event answered %s (%s): not sent this run", self.gid,
+                           error.status, error)
         return []
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from tap_asana import state as st
+from tap_asana.capture.family import NO_SHIFT
 from tap_asana.client import format_asana_time
 from tap_asana.scheduler import Job
 from tap_asana.streams import AssignedTasks, Users
@@ -42,6 +43,6 @@ class NoProjectTasks:
         jobs: List[Job] = []
         for task in tasks:
             if task.get("parent") or not task.get("projects"):
-                jobs += self.capture.family.found_alone(self.partition, task, self.capture.NO_SHIFT,
+                jobs += self.capture.family.found_alone(self.partition, task, NO_SHIFT,
                                                         walk=self.first)
         return jobs
