@@ -204,3 +204,22 @@ def test_projects_first_read_together_fall_due_for_their_daily_full_read_at_diff
     assert len(phases) == 4 and all(dt.timedelta() <= p < capture.FULL_READ_EVERY for p in phases)
     capture.keep_token("1201", "t", True, FAMILY)  # a later full read keeps the project's own rhythm
     assert capture.next_sync["1201"][3] == dt.timedelta()
+
+
+def test_a_search_that_fails_leaves_its_window_owed_to_the_next_run():
+    capture, _ = capture_for(FAMILY, BOOKMARKED)
+    search = WorkspaceSearch(capture, "w1")
+    search.job()
+    search.on_fail(Skip("Forbidden", 403, "/workspaces/w1/tasks/search"))
+    state = st.finish_run(capture.close(capture.state), [])
+    assert st.owed_since(state, "w1") == st.parse_datetime(EARLIER)
+    # the next run searches from there, not from its (later) bookmarks, and a full search settles it
+    later = dict(state, bookmarks={n: {k: START} for n, k in (("tasks", "modified_at"), ("subtasks", "modified_at"),
+                                                              ("stories", "created_at"))})
+    again, sink = capture_for(FAMILY, later)
+    sink.since = {n: st.parse_datetime(START) for n in sink.since}
+    retry = WorkspaceSearch(again, "w1")
+    retry.job()
+    assert retry.since == st.parse_datetime(EARLIER)
+    retry.on_done()
+    assert st.owed_since(st.finish_run(again.close(again.state), []), "w1") is None

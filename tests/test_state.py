@@ -210,3 +210,14 @@ def test_a_first_full_read_can_be_dated_earlier_to_spread_the_daily_reads():
                            phase=dt.timedelta(hours=5, milliseconds=7))
     assert s["progress"]["sync_tokens"]["1"]["read_in_full"] == "2026-05-01T04:59:59.993Z"
     assert s["progress"]["sync_tokens"]["1"]["since"] == START  # what the token covers does not move
+
+
+def test_a_workspace_owes_its_tasks_in_no_project_from_the_earliest_time_a_run_could_not_read():
+    s = st.remember_plans(st.begin_run({}, START, ["tasks"]), {"1": True}, {"1": st.parse_datetime(APRIL)})
+    s = st.finish_run(s, [])
+    assert st.owed_since(s, "1") == st.parse_datetime(APRIL) and st.owed_since(s, "2") is None
+    later = st.remember_plans(st.begin_run(s, "2026-05-02T00:00:00.000Z", ["tasks"]), {},
+                              {"1": st.parse_datetime(START)})
+    assert st.owed_since(later, "1") == st.parse_datetime(APRIL)  # still the earlier
+    paid = st.remember_plans(st.begin_run(s, "2026-05-02T00:00:00.000Z", ["tasks"]), {}, {"1": None})
+    assert st.owed_since(paid, "1") is None and paid["plans"]["1"]["search"] is True

@@ -87,6 +87,9 @@ class Capture:
         self.has_search: Dict[str, bool] = {}  # workspace -> plan found this run
         self.workspaces: set = set()
         self.free: set = set()  # workspaces found (or known) to have no search
+        # workspace -> where a later run must read its tasks in no project from (a search or a
+        # user's listing failed: the bookmarks move on), or None once read in full this run
+        self.owed: Dict[str, Optional[dt.datetime]] = {}
 
     # --- what the run calls ---------------------------------------------------------------------
     def workspace_page(self, gids: List[str]) -> List[Job]:
@@ -116,7 +119,7 @@ class Capture:
         carries its old one over): those replace the old tokens, even on a resumed run whose
         projects were all done before the interruption. A run without the family uses no
         token and leaves them; one that could not list some projects keeps the rest."""
-        state = st.remember_plans(state, self.has_search)
+        state = st.remember_plans(state, self.has_search, self.owed)
         if not self.wanted:
             return state
         return st.adopt_tokens(state, keep_old="projects" in self.reader.incomplete)
@@ -162,6 +165,20 @@ class Capture:
 
     def family_since(self) -> dt.datetime:
         return min(self.family_bounds())
+
+    def workspace_since(self, workspace: str) -> dt.datetime:
+        """Where the workspace's search or users' task listings start: the bookmarks, or earlier
+        if a run before could not finish them."""
+        owed = st.owed_since(self.state, workspace)
+        return min(self.family_since(), owed) if owed else self.family_since()
+
+    def settled(self, workspace: str, complete: bool, since: dt.datetime) -> None:
+        """The workspace's search or users' task listings are over: read in full from `since`,
+        or not (`complete` false), when the next run must start from `since` again."""
+        if complete and self.owed.get(workspace, None) is None:
+            self.owed[workspace] = None
+        elif not complete:
+            self.owed[workspace] = since
 
     def keep_token(self, project: str, token: Optional[str], read_in_full: bool, covers: List[str],
                    first: bool = False) -> None:

@@ -13,9 +13,13 @@ from typing import Any, Dict, List
 
 from tap_asana import state as st
 from tap_asana.capture.family import NO_SHIFT
-from tap_asana.client import format_asana_time
+import logging
+
+from tap_asana.client import Skip, format_asana_time
 from tap_asana.scheduler import Job
 from tap_asana.streams import AssignedTasks, Users
+
+LOGGER = logging.getLogger("tap_asana")
 
 
 class NoProjectTasks:
@@ -23,21 +27,38 @@ class NoProjectTasks:
         self.capture, self.workspace = capture, workspace
         self.partition = st.no_project_partition(workspace)
         self.first = not capture.all_bookmarked()
+        self.since = capture.workspace_since(workspace)
+        self.pending = 0  # user listings not finished yet
+        self.complete = True
 
     def jobs(self) -> List[Job]:
         if st.is_done(self.capture.state, self.partition):
             return []
+        self.pending = 1  # the users listing
         return [self.capture.reader.listing(self.partition, Users, {"workspace": self.workspace}, self.on_users,
-                                            fields=["name"])]
+                                            fields=["name"], on_done=self.one_done, on_fail=self.on_fail)]
 
     def on_users(self, users: List[Dict[str, Any]]) -> List[Job]:
         # A listing reads Asana's own records (no index lag, unlike search): no look-back.
-        since = self.capture.family_since()
+        self.pending += len(users)
         return [self.capture.reader.listing(self.partition, AssignedTasks,
                                             {"user": user["gid"], "workspace": self.workspace}, self.on_tasks,
                                             fields=self.capture.family.fields,
-                                            params={"modified_since": format_asana_time(since)})
+                                            params={"modified_since": format_asana_time(self.since)},
+                                            on_done=self.one_done, on_fail=self.on_fail)
                 for user in users]
+
+    def on_fail(self, error: Skip) -> List[Job]:
+        LOGGER.warning("Skipped a listing of tasks in no project of workspace %s (Asana answered %s: %s); the "
+                       "next run reads them from %s", self.workspace, error.status, error, format_asana_time(self.since))
+        self.complete = False
+        return self.one_done()
+
+    def one_done(self) -> List[Job]:
+        self.pending -= 1
+        if self.pending == 0:
+            self.capture.settled(self.workspace, self.complete, self.since)
+        return []
 
     def on_tasks(self, tasks: List[Dict[str, Any]]) -> List[Job]:
         jobs: List[Job] = []

@@ -34,10 +34,16 @@ class WorkspaceSearch:
             return self.capture.reader.request("workspaces", TaskSearch.name, path,
                                                dict(query, limit=1, opt_fields="name"), self.on_records_again,
                                                self.on_fail)
-        after = self.capture.family_since() - self.capture.LOOKBACK
+        self.since = self.capture.workspace_since(self.workspace)
+        after = self.since - self.capture.LOOKBACK
         return self.capture.reader.listing(self.partition, TaskSearch, {"workspace": self.workspace},
                                            self.on_records, fields=self.capture.family.fields,
-                                           on_fail=self.on_fail, search_after=format_asana_time(after))
+                                           on_fail=self.on_fail, search_after=format_asana_time(after),
+                                           on_done=self.on_done)
+
+    def on_done(self) -> List[Job]:
+        self.capture.settled(self.workspace, True, self.since)
+        return []
 
     def on_records(self, records: List[Dict[str, Any]]) -> List[Job]:
         jobs = [] if self.answered else self.capture.plan_known(self.workspace, search=True)
@@ -56,9 +62,10 @@ class WorkspaceSearch:
             LOGGER.info("Workspace %s has no search (not premium): its projects' events tell what changed",
                         self.workspace)
             return self.capture.plan_known(self.workspace, search=False)
-        LOGGER.warning("Search failed on workspace %s (%s): walking its projects' tasks instead%s",
-                       self.workspace, error, "" if self.capture.all_bookmarked() else
-                       "; tasks in no project are not read this run")
+        LOGGER.warning("Search failed on workspace %s (%s): walking its projects' tasks instead; its tasks in "
+                       "no project changed since %s are read by the next run's search", self.workspace, error,
+                       format_asana_time(self.since))
+        self.capture.settled(self.workspace, False, self.since)
         jobs = [] if self.answered else self.capture.plan_known(self.workspace, search=True)
         self.answered = True
         return jobs + self.capture.search_failed(self.workspace)
