@@ -3,8 +3,9 @@ stream, RECORDs as the walk finds them, STATE whenever a partition (a workspace 
 one project with all below it) is finished, ACTIVATE_VERSION for full-table streams read
 whole, and the run's summary.
 
-The walk starts at the workspaces. Workspace-level streams (users, tags, teams, portfolios)
-are read here; how projects and the tasks below them are found (search, events, walking)
+The walk starts at the workspaces. Workspace-level streams (users, tags, teams, portfolios,
+custom fields, goals, time tracking entries, and the listings made per team or portfolio) are
+read here; how projects and the tasks below them are found (search, events, walking)
 belongs to ``capture``, which hands what it finds back through ``Run.emit``.
 """
 from __future__ import annotations

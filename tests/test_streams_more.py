@@ -296,3 +296,72 @@ def test_time_tracking_read_per_changed_task_would_miss_an_entry_for_a_past_day(
 ])
 def test_what_a_project_event_says_of_its_members_and_status_updates(event, kind):
     assert what_changed(event)[0] == kind
+
+
+# --- the finders' new parts, through a fake sink and reader (no HTTP) -------------------------------------
+class FakeReader:
+    """Records the listings asked for; `selected` as the run's."""
+
+    def __init__(self, selected):
+        self.selected, self.incomplete, self.listings = selected, set(), []
+
+    def listing(self, partition, stream, context, on_records, **kwargs):
+        self.listings.append((stream.name, dict(context), on_records))
+        return (stream.name, context)
+
+
+class FakeSink:
+    def __init__(self, wanted, since):
+        self.wanted, self.since, self.sent = set(wanted), since, []
+
+    def wants(self, name):
+        return name in self.wanted
+
+    def emit(self, name, record, shift=None, named=False):
+        self.sent.append((name, record, named))
+        return True
+
+
+class FakeCapture:
+    def __init__(self, wanted):
+        import datetime as dt
+        self.sink = FakeSink(wanted, {"status_updates": dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)})
+        self.reader = FakeReader({name: None for name in wanted})
+
+
+@pytest.mark.parametrize("full, members, status, listed, incomplete", [
+    (True, False, False, ["project_memberships", "status_updates"], set()),
+    (False, False, False, [], {"project_memberships"}),
+    (False, True, False, ["project_memberships"], set()),
+    (False, False, True, ["status_updates"], {"project_memberships"}),
+])
+def test_project_children_are_listed_on_a_full_read_or_when_events_name_them(full, members, status, listed,
+                                                                            incomplete):
+    from tap_asana.capture.children import ProjectChildren
+    capture = FakeCapture(["project_memberships", "status_updates"])
+    ProjectChildren(capture, "project:1:events", "1").jobs(full, members, status)
+    assert [name for name, _, _ in capture.reader.listings] == listed
+    assert capture.reader.incomplete == incomplete
+    for name, context, _ in capture.reader.listings:
+        if name == "status_updates":
+            assert context == {"gid": "1", "since": "2025-01-01T00:00:00.000Z"}
+
+
+def test_a_task_found_sends_a_value_row_per_custom_field_once_a_run():
+    import datetime as dt
+    from tap_asana.capture.family import TaskFamily
+    since = {n: dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc) for n in ("task_custom_field_values", "stories",
+                                                                          "attachments")}
+    sink = FakeSink(["task_custom_field_values"], since)
+    reader = FakeReader({"task_custom_field_values": type("S", (), {"paths": ["task_gid", "name"]})()})
+    family = TaskFamily(reader, sink)
+    assert "custom_fields.name" in family.fields
+    task = {"gid": "7", "modified_at": "2025-02-01T00:00:00.000Z", "num_subtasks": 0,
+            "custom_fields": [{"gid": "c1", "name": "Priority", "display_value": "High"},
+                              {"gid": "c2", "name": "Estimate", "display_value": "3"}]}
+    family.found("p", task, "tasks", walk=True)
+    family.found("p", task, "subtasks", walk=True)  # met again (a subtask in a project too): no second row
+    rows = [record for name, record, _ in sink.sent if name == "task_custom_field_values"]
+    assert [(r["task_gid"], r["custom_field_gid"], r["modified_at"]) for r in rows] == [
+        ("7", "c1", "2025-02-01T00:00:00.000Z"), ("7", "c2", "2025-02-01T00:00:00.000Z")]
+    assert not reader.listings  # no request for them, and subtasks are not opened for a task without any

@@ -1,4 +1,5 @@
-"""Change capture: how a workspace's projects, sections, tasks, subtasks and stories are found.
+"""Change capture: how a workspace's projects, sections, tasks, subtasks, stories (and what else
+hangs below projects and tasks) are found.
 
 The run (``sync.py``) calls three methods: ``workspace(gid)`` for the jobs that read what hangs
 below a workspace, ``partition_done(partition, state)`` when a partition is finished (a
@@ -15,7 +16,9 @@ Per workspace, when the task family (tasks, subtasks, stories) is selected:
   a project with no usable token, or read in full a day ago, is read in full (``walk.py``);
 - ``no_project.py``: on a free workspace, the users' tasks in no project.
 
-``family.py`` says what happens to a task once found (sent, its stories and subtasks read).
+``family.py`` says what happens to a task once found (sent with its custom field value rows,
+its stories, attachments and subtasks read); ``children.py`` what else is read per project
+(memberships, status updates) and when.
 A project partition is named by how its tasks are reached (``events``, or ``walk`` when a
 failed search leaves the project to be walked), so one finished one way is not taken as
 finished another way.
