@@ -8,7 +8,8 @@ Checked with SQL after each run:
 
 - the live rows of every table (`_sdc_deleted_at IS NULL`) are exactly the records the fake's own
   copy of the data says a sync must send (GET /_control/export, tests/tapkit.py's oracle);
-- a custom field's value per task is selectable, and equals the fake's;
+- a custom field's value per task is selectable, and equals the fake's, both from the tasks'
+  `custom_fields` array and as rows of task_custom_field_values (`WHERE name = 'Priority'`);
 - after changes made through the fake's control endpoint: the changed tasks carry their new
   names, the new stories and tasks are there, and fewer records were loaded than the first time;
 - tasks deleted in Asana are marked deleted (`_sdc_deleted_at` set), once the tasks schema has
@@ -37,12 +38,13 @@ sys.path.insert(0, str(ROOT))
 
 from fake_asana import FakeAsana  # noqa: E402
 from tap_asana.discover import discover  # noqa: E402
+from tap_asana.streams import STREAMS  # noqa: E402
 from tests.tapkit import START_DATE, expected_records  # noqa: E402
 
 TARGET = ROOT / ".tools" / "target-postgres" / "bin" / "target-postgres"
 OUT = ROOT / ".tools" / "postgres-check"
 SCHEMA = "tap_asana"
-INCREMENTAL = ("projects", "tasks", "subtasks", "stories", "tags")
+INCREMENTAL = tuple(name for name, stream in STREAMS.items() if stream.replication_key)
 
 # The SQL the README shows: one custom field's value per task.
 CUSTOM_FIELD_SQL = f"""
@@ -51,6 +53,15 @@ FROM {SCHEMA}.tasks AS t
 CROSS JOIN LATERAL unnest(t.custom_fields) AS cf  -- target-postgres keeps arrays as jsonb[]
 WHERE cf->>'name' = %s AND t._sdc_deleted_at IS NULL
 ORDER BY t.gid"""
+# The same as rows of task_custom_field_values (the README's query too).
+VALUE_ROWS_SQL = f"""
+SELECT v.task_gid, t.name, v.display_value
+FROM {SCHEMA}.task_custom_field_values AS v
+JOIN {SCHEMA}.tasks AS t ON t.gid = v.task_gid
+WHERE v.name = %s AND t._sdc_deleted_at IS NULL
+ORDER BY v.task_gid"""
+#: a table's key as one string, as tests/tapkit.py's record_key builds it
+KEY_SQL = {"task_custom_field_values": "task_gid || ':' || custom_field_gid"}
 
 
 class CheckFailed(Exception):
@@ -142,7 +153,8 @@ class Postgres:
         return [line.split("\t") for line in result.stdout.splitlines()]
 
     def live_gids(self, table: str) -> Set[str]:
-        return {r[0] for r in self.sql(f"SELECT gid FROM {SCHEMA}.{table} WHERE _sdc_deleted_at IS NULL")}
+        key = KEY_SQL.get(table, "gid")
+        return {r[0] for r in self.sql(f"SELECT {key} FROM {SCHEMA}.{table} WHERE _sdc_deleted_at IS NULL")}
 
 
 # --- tap | target-postgres -------------------------------------------------------------------------
@@ -190,12 +202,12 @@ def expected_now(fake: FakeAsana) -> Dict[str, Dict[str, dict]]:
 
 def check_tables(pg: Postgres, want: Dict[str, Dict[str, dict]], sent: Counter,
                  allowed_extra: Dict[str, Set[str]] = {}) -> None:
-    print(f"  {'table':<12}{'sent':>8}{'live rows':>11}{'fake has':>10}")
+    print(f"  {'table':<25}{'sent':>8}{'live rows':>11}{'fake has':>10}")
     wrong = []
     for stream, records in want.items():
         live = pg.live_gids(stream) if records or sent[stream] else set()
         missing, extra = set(records) - live, live - set(records) - allowed_extra.get(stream, set())
-        print(f"  {stream:<12}{sent[stream]:>8}{len(live):>11}{len(records):>10}"
+        print(f"  {stream:<25}{sent[stream]:>8}{len(live):>11}{len(records):>10}"
               f"{'' if not (missing or extra) else f'  missing {sorted(missing)[:3]}, others {sorted(extra)[:3]}'}")
         if missing or extra:
             wrong.append(stream)
@@ -205,7 +217,7 @@ def check_tables(pg: Postgres, want: Dict[str, Dict[str, dict]], sent: Counter,
 
 def check_custom_field(pg: Postgres, want: Dict[str, Dict[str, dict]]) -> None:
     names = Counter(cf["name"] for task in want["tasks"].values() for cf in task.get("custom_fields") or [])
-    field = names.most_common(1)[0][0]
+    field = "Priority" if "Priority" in names else names.most_common(1)[0][0]  # the README's example
     rows = pg.sql(CUSTOM_FIELD_SQL, field)
     got = {gid: value for gid, _name, value in rows}
     expected = {gid: next(cf.get("display_value") or "" for cf in task["custom_fields"] if cf["name"] == field)
@@ -214,6 +226,10 @@ def check_custom_field(pg: Postgres, want: Dict[str, Dict[str, dict]]) -> None:
     sample = ", ".join(f"{name!r}: {value!r}" for _gid, name, value in rows[:2])
     check(got == expected, f"custom field {field!r} per task by SQL: {len(got)} tasks, values equal the "
                            f"fake's (e.g. {sample})")
+    rows = pg.sql(VALUE_ROWS_SQL, field)
+    as_rows = {gid: value for gid, _name, value in rows}
+    check(as_rows == expected, f"the same as rows: task_custom_field_values WHERE name = {field!r}: "
+                               f"{len(as_rows)} tasks, values equal the fake's")
 
 
 def run_checks(pg: Postgres, fake: FakeAsana) -> None:
@@ -246,8 +262,13 @@ def run_checks(pg: Postgres, fake: FakeAsana) -> None:
     print("\nRun 2, incremental, from the last STATE target-postgres wrote")
     sent2, _ = load("incremental", state)
     want = expected_now(fake)
-    gone_stories = {r[0] for r in pg.sql(f"SELECT gid FROM {SCHEMA}.stories WHERE target->>'gid' = ANY(%s)",
-                                         "{" + ",".join(deleted) + "}")} if deleted else set()
+    # A deleted task's stories, attachments, time entries and value rows stay live: Asana names
+    # none of them once the task is gone (queries join tasks WHERE _sdc_deleted_at IS NULL).
+    below_deleted = {"stories": "target->>'gid'", "attachments": "parent->>'gid'",
+                     "time_tracking_entries": "task->>'gid'", "task_custom_field_values": "task_gid"}
+    gone = {table: {r[0] for r in pg.sql(f"SELECT {KEY_SQL.get(table, 'gid')} FROM {SCHEMA}.{table} "
+                                         f"WHERE {column} = ANY(%s)", "{" + ",".join(deleted) + "}")}
+            for table, column in below_deleted.items()} if deleted else {}
     if not sends_deletes:
         print("  SKIPPED deleted tasks marked deleted: the tasks schema has no _sdc_deleted_at yet "
               "(the tap does not send deletes)")
@@ -258,7 +279,7 @@ def run_checks(pg: Postgres, fake: FakeAsana) -> None:
         check(marked == set(deleted) & loaded,
               f"the {len(set(deleted) & loaded)} deleted tasks and subtasks have _sdc_deleted_at set "
               f"(missing {sorted(set(deleted) & loaded - marked)[:3]})")
-    check_tables(pg, want, sent2, allowed_extra={"stories": gone_stories})
+    check_tables(pg, want, sent2, allowed_extra=gone)
     check_custom_field(pg, want)
     names = dict(pg.sql(f"SELECT gid, name FROM {SCHEMA}.tasks WHERE gid = ANY(%s)", "{" + ",".join(modified) + "}"))
     check(names == {g: want["tasks"].get(g, {}).get("name") for g in modified},

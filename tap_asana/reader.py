@@ -55,7 +55,10 @@ class Reader:
         path, query = self._query(stream, context, fields, params)
         pages = (self.client.search(path, query, "modified_at", search_after) if search_after
                  else self.client.listing(path, query, stream.paginated))
-        return _Listing(self, partition, stream.name, path, pages, on_records, on_done, on_fail).job()
+        # A 402 on a paid stream, or on one read only for others (portfolios for their memberships),
+        # says the plan has no such data: worth an INFO, not a WARNING.
+        quiet = stream.paid or stream.name not in self.selected
+        return _Listing(self, partition, stream.name, path, pages, on_records, on_done, on_fail, quiet).job()
 
     def events(self, partition: str, resource: str, token: Optional[str],
                on_events: Callable[[Records], Jobs], on_done: Callable[[Any], Jobs],
@@ -83,9 +86,9 @@ class _Listing:
 
     def __init__(self, reader: Reader, partition: str, name: str, path: str, pages: Any,
                  on_records: Callable[[Records], Jobs], on_done: Callable[[], Jobs],
-                 on_fail: Optional[Callable[[Skip], Jobs]]):
+                 on_fail: Optional[Callable[[Skip], Jobs]], quiet_402: bool = False):
         self.reader, self.partition, self.name, self.path, self.pages = reader, partition, name, path, pages
-        self.on_records, self.on_done, self.on_fail = on_records, on_done, on_fail
+        self.on_records, self.on_done, self.on_fail, self.quiet_402 = on_records, on_done, on_fail, quiet_402
         self.read = 0
 
     def job(self) -> Job:
@@ -105,7 +108,8 @@ class _Listing:
                 return list(self.on_fail(result))
             if self.read > 1:
                 raise Fatal(f"{self.path} answered {result.status} halfway through its pages ({result})")
-            LOGGER.warning("Skipped %s at %s: Asana answered %s (%s)", self.name, self.path, result.status, result)
+            level = logging.INFO if result.status == 402 and self.quiet_402 else logging.WARNING
+            LOGGER.log(level, "Skipped %s at %s: Asana answered %s (%s)", self.name, self.path, result.status, result)
             if result.status != 402:  # 402: the plan has no such data, nothing was missed
                 self.reader.incomplete.add(self.name)
             return list(self.on_done())

@@ -41,6 +41,9 @@ class Stream:
     organizations_only: ClassVar[bool] = False
     #: whether deletes are sent, as records with ``DELETED_AT`` (a column always sent)
     sends_deletes: ClassVar[bool] = False
+    #: whether Asana serves it only on paid plans: a 402 then means "no such data here",
+    #: logged at INFO, not a skip worth a WARNING
+    paid: ClassVar[bool] = False
 
     @classmethod
     def request(cls, context: Mapping[str, str]) -> Tuple[str, Dict[str, str]]:
@@ -271,14 +274,169 @@ class PortfolioItems(Stream):
     parent = Portfolios
 
 
+class CustomFields(Stream):
+    """https://developers.asana.com/reference/getcustomfieldsforworkspace (paid plans)"""
+
+    name = "custom_fields"
+    path = "/workspaces/{workspace}/custom_fields"
+    parent = Workspaces
+    paid = True
+
+
+class TaskCustomFieldValues(Stream):
+    """No endpoint of its own: one row per task (or subtask) and custom field, made from the
+    ``custom_fields`` of every task and subtask the walk sends, so it costs no request. Its
+    columns are the value fields of Asana's custom field object
+    (https://developers.asana.com/reference/custom-fields), with the task's gid and
+    ``modified_at``: a value change bumps its task (asana-api.md 2.5).
+    """
+
+    name = "task_custom_field_values"
+    path = ""
+    parent = Tasks
+    key_properties = ("task_gid", "custom_field_gid")
+    replication_method = INCREMENTAL
+    replication_key = "modified_at"
+    #: column -> the field of a task's ``custom_fields`` item it is filled from
+    renames = {"custom_field_gid": "gid"}
+    #: the columns filled from the task, not from the value
+    from_task = {"task_gid": "gid", "modified_at": "modified_at"}
+
+    @classmethod
+    def task_fields(cls, selected_paths: Iterable[str]) -> List[str]:
+        """The task field paths (``custom_fields.*``) the selected columns are made from."""
+        out = ["custom_fields.name"]  # asking for the list at all; gid comes with every item
+        for path in selected_paths:
+            head, _, rest = path.partition(".")
+            if head in cls.from_task:
+                continue
+            head = cls.renames.get(head, head)
+            if head != "gid":
+                out.append(f"custom_fields.{head}.{rest}" if rest else f"custom_fields.{head}")
+        return sorted(set(out))
+
+    @classmethod
+    def rows(cls, task: Mapping[str, Any]) -> List[Dict[str, Any]]:
+        """The rows of one task."""
+        rows = []
+        for value in task.get("custom_fields") or ():
+            row = {column: task.get(field) for column, field in cls.from_task.items()}
+            row.update(value)
+            row["custom_field_gid"] = value.get("gid")
+            rows.append(row)
+        return rows
+
+
+class Attachments(Stream):
+    """https://developers.asana.com/reference/getattachmentsforobject
+
+    Metadata only (the file itself is never downloaded; ``download_url`` expires within
+    minutes). Read only for tasks modified since the attachments bookmark: attaching a file
+    adds a story, which bumps the task (asana-api.md 2.5).
+    """
+
+    name = "attachments"
+    path = "/attachments"
+    parent = Tasks
+    params = {"parent": "{gid}"}
+    replication_method = INCREMENTAL
+    replication_key = "created_at"
+
+
+class TimeTrackingEntries(Stream):
+    """https://developers.asana.com/reference/gettimetrackingentries (paid plans)
+
+    Read workspace-wide, every entry on every run: an entry can be entered for any past day
+    (``entered_on``) and logging one does not bump its task, so neither the task's changes
+    nor a window of ``entered_on`` dates finds every new entry. Asana needs a date bound with
+    ``workspace``; this one lies before any Asana data. Sent from ``created_at`` on.
+    """
+
+    name = "time_tracking_entries"
+    path = "/time_tracking_entries"
+    parent = Workspaces
+    params = {"workspace": "{workspace}", "entered_on_start_date": "2000-01-01"}
+    replication_method = INCREMENTAL
+    replication_key = "created_at"
+    paid = True
+
+
+class ProjectMemberships(Stream):
+    """https://developers.asana.com/reference/getmemberships
+
+    Read per project on its full read, or when its events say its members changed.
+    """
+
+    name = "project_memberships"
+    path = "/memberships"
+    parent = Projects
+    params = {"parent": "{gid}"}
+
+
+class StatusUpdates(Stream):
+    """https://developers.asana.com/reference/getstatusesforobject
+
+    Per project (on its full read, or when its events say one was added) and, on paid plans,
+    per portfolio (every run: portfolios have no events). ``created_since`` is filtered by
+    Asana (>=).
+    """
+
+    name = "status_updates"
+    path = "/status_updates"
+    parent = Projects
+    params = {"parent": "{gid}", "created_since": "{since}"}
+    replication_method = INCREMENTAL
+    replication_key = "created_at"
+
+
+class Goals(Stream):
+    """https://developers.asana.com/reference/getgoals (paid plans)"""
+
+    name = "goals"
+    path = "/goals"
+    parent = Workspaces
+    params = {"workspace": "{workspace}"}
+    paid = True
+
+
+class TeamMemberships(Stream):
+    """https://developers.asana.com/reference/getteammembershipsforteam"""
+
+    name = "team_memberships"
+    path = "/team_memberships"
+    parent = Teams
+    params = {"team": "{gid}"}
+
+
+class PortfolioMemberships(Stream):
+    """https://developers.asana.com/reference/getportfoliomemberships (paid plans)"""
+
+    name = "portfolio_memberships"
+    path = "/portfolio_memberships"
+    parent = Portfolios
+    params = {"portfolio": "{gid}"}
+    paid = True
+
+
+class PortfolioStatusUpdates(StatusUpdates):
+    """Not a stream of its own: the ``status_updates`` of a portfolio (paid plans)."""
+
+    parent = Portfolios
+    paid = True
+
+
 Teams.column_from = ("users", TeamMembers)
 Portfolios.column_from = ("portfolio_items", PortfolioItems)
 
 #: The streams a catalog offers, in the order they are synced.
 STREAMS: Dict[str, type] = {
     s.name: s
-    for s in (Workspaces, Users, Teams, Projects, Sections, Tasks, Subtasks, Stories, Tags, Portfolios)
+    for s in (Workspaces, Users, Teams, Projects, Sections, Tasks, Subtasks, Stories, Tags, Portfolios,
+              CustomFields, TaskCustomFieldValues, Attachments, ProjectMemberships, TeamMemberships,
+              PortfolioMemberships, StatusUpdates, Goals, TimeTrackingEntries)
 }
+#: Listings made for each record of a workspace-level stream (its declared parent).
+PER_RECORD: Tuple[type, ...] = (TeamMemberships, PortfolioMemberships, PortfolioStatusUpdates)
 
 
 def leaf_paths(schema: Mapping[str, Any], prefix: str = "") -> List[str]:

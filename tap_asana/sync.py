@@ -3,8 +3,9 @@ stream, RECORDs as the walk finds them, STATE whenever a partition (a workspace 
 one project with all below it) is finished, ACTIVATE_VERSION for full-table streams read
 whole, and the run's summary.
 
-The walk starts at the workspaces. Workspace-level streams (users, tags, teams, portfolios)
-are read here; how projects and the tasks below them are found (search, events, walking)
+The walk starts at the workspaces. Workspace-level streams (users, tags, teams, portfolios,
+custom fields, goals, time tracking entries, and the listings made per team or portfolio) are
+read here; how projects and the tasks below them are found (search, events, walking)
 belongs to ``capture``, which hands what it finds back through ``Run.emit``.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tap_asana.progress import Reporter
 from tap_asana.reader import Reader
 from tap_asana.scheduler import Job, Scheduler, StopFlag, Stopped
 from tap_asana.selection import Selection
-from tap_asana.streams import DELETED_AT, INCREMENTAL, STREAMS, Workspaces
+from tap_asana.streams import DELETED_AT, INCREMENTAL, PER_RECORD, STREAMS, Workspaces
 from tap_asana.writer import Writer
 
 LOGGER = logging.getLogger("tap_asana")
@@ -32,6 +33,8 @@ LOGGER = logging.getLogger("tap_asana")
 CLOCK_MARGIN = dt.timedelta(seconds=1)
 #: Workspace-level streams read here (projects and below belong to capture).
 WORKSPACE_STREAMS = [s for s in STREAMS.values() if s.parent is Workspaces and s.name != "projects"]
+#: workspace-level stream -> the listings made for each of its records (teams' memberships, ...)
+PER_RECORD_OF = {s: [c for c in PER_RECORD if c.parent is s] for s in WORKSPACE_STREAMS}
 
 
 class Run:
@@ -146,36 +149,63 @@ class Run:
         workspaces = [ws for ws in page if not shard or ws["gid"] in shard]
         for ws in workspaces:
             self.emit("workspaces", ws)
+            # A workspace known to have no search is on a free plan: paid streams would answer 402.
+            free = st.has_search(self.state, ws["gid"], Capture.PLAN_CHECK_EVERY) is False
             for stream in WORKSPACE_STREAMS:
                 partition = st.workspace_partition(stream.name, ws["gid"])
-                if stream.name not in self.selected or st.is_done(self.state, partition) \
-                        or (stream.organizations_only and not ws.get("is_organization")):
+                # A stream not selected is still listed, for only what its children need, when they are.
+                children = [c for c in PER_RECORD_OF[stream] if c.name in self.selected and not (c.paid and free)]
+                if (stream.name not in self.selected and not children) or st.is_done(self.state, partition) \
+                        or (stream.organizations_only and not ws.get("is_organization")) or (stream.paid and free):
                     continue
                 jobs.append(self.reader.listing(partition, stream, {"workspace": ws["gid"]},
-                                                _WorkspaceRecords(self, stream, partition)))
+                                                _WorkspaceRecords(self, stream, partition, children),
+                                                fields=None if stream.name in self.selected else ["name"]))
         return jobs + self.capture.workspace_page([ws["gid"] for ws in workspaces])
 
 
 class _WorkspaceRecords:
     """Handles a page of a workspace-level stream: records are sent at once, or, for a stream
-    with a column filled by another listing (teams' users, portfolios' items), once it is read."""
+    with a column filled by another listing (teams' users, portfolios' items), once it is read;
+    each record's `children` (selected streams listed per record, such as team_memberships) are
+    listed in the same partition."""
 
-    def __init__(self, run: Run, stream: type, partition: str):
-        self.run, self.stream, self.partition = run, stream, partition
+    def __init__(self, run: Run, stream: type, partition: str, children: List[type]):
+        self.run, self.stream, self.partition, self.children = run, stream, partition, children
 
     def __call__(self, records: List[Dict[str, Any]]) -> List[Job]:
+        jobs = [self.child_listing(child, record["gid"]) for record in records for child in self.children]
+        if self.stream.name not in self.run.selected:
+            return jobs
         if self.stream.column_from is None:
             for record in records:
                 self.run.emit(self.stream.name, record)
-            return []
+            return jobs
         column, child = self.stream.column_from
         fields = self.run.selected[self.stream.name].fields(column) or ["name"]
-        jobs = []
         for record in records:
             record[column] = []
             jobs.append(self.run.reader.listing(self.partition, child, {"gid": record["gid"]}, record[column].extend,
                                                 fields=fields, on_done=_Send(self.run, self.stream.name, record)))
         return jobs
+
+    def child_listing(self, child: type, gid: str) -> Job:
+        context = {"gid": gid}
+        if child.name in self.run.since:  # an incremental child asks Asana for what is new (created_since)
+            context["since"] = format_asana_time(self.run.since[child.name])
+        return self.run.reader.listing(self.partition, child, context, _Each(self.run, child.name))
+
+
+class _Each:
+    """Handles a page of records sent as they are."""
+
+    def __init__(self, run: Run, name: str):
+        self.run, self.name = run, name
+
+    def __call__(self, records: List[Dict[str, Any]]) -> List[Job]:
+        for record in records:
+            self.run.emit(self.name, record)
+        return []
 
 
 class _Send:

@@ -178,7 +178,56 @@ def expected_records(export: Mapping[str, List[Dict[str, Any]]], since: Mapping[
         "tags": [t for t in export["tags"] if after("tags", t, "created_at")],
         "portfolios": [p for p in export["portfolios"] if p["workspace"]["gid"] not in free_workspaces],
     }
-    return {stream: {r["gid"]: r for r in records} for stream, records in out.items()}
+    out.update(_more(export, out, top | below, after, forbidden_projects, free_workspaces))
+    return {stream: {record_key(stream, r): r for r in records} for stream, records in out.items()}
+
+
+def record_key(stream: str, record: Mapping[str, Any]) -> str:
+    """A record's primary key as one string (task_custom_field_values has two columns)."""
+    if stream == "task_custom_field_values":
+        return f"{record['task_gid']}:{record['custom_field_gid']}"
+    return record["gid"]
+
+
+def value_rows(task: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """task_custom_field_values rows as issue 12 defines them, from a task's custom_fields."""
+    return [dict(value, task_gid=task["gid"], custom_field_gid=value["gid"], modified_at=task["modified_at"])
+            for value in task.get("custom_fields") or ()]
+
+
+def _more(export: Mapping[str, Any], out: Mapping[str, List[Dict[str, Any]]], reached: Set[str], after: Any,
+          forbidden_projects: Set[str], free_workspaces: Set[str]) -> Dict[str, List[Dict[str, Any]]]:
+    """The streams of issue 12. Paid ones (custom fields, goals, portfolio memberships, time
+    tracking, portfolios' status updates) only from workspaces not free; per-task ones only of
+    the tasks and subtasks sent; per-project ones only of readable projects."""
+    tasks = {t["gid"]: t for t in export["tasks"]}
+    workspace_of = {p["gid"]: p["workspace"]["gid"] for p in export["projects"] + export["portfolios"]}
+    paid = {w["gid"] for w in export["workspaces"]} - set(free_workspaces)
+    # custom field definitions carry no workspace: a field is the workspace's whose projects use it
+    field_spaces: Dict[str, Set[str]] = defaultdict(set)
+    for project in export["projects"]:
+        for setting in project.get("custom_field_settings") or ():
+            field_spaces[setting["custom_field"]["gid"]].add(project["workspace"]["gid"])
+    readable = {p["gid"] for p in export["projects"]} - set(forbidden_projects)
+    sent_tasks = [tasks[g] for g in reached if g in tasks]
+    return {
+        "custom_fields": [f for f in export["custom_fields"] if (field_spaces.get(f["gid"]) or paid) & paid],
+        "task_custom_field_values": [row for task in sent_tasks for row in value_rows(task)
+                                     if after("task_custom_field_values", row, "modified_at")],
+        "attachments": [a for a in export["attachments"] if a["parent"]["gid"] in reached
+                        and after("attachments", a, "created_at")],
+        "project_memberships": [m for m in export["project_memberships"] if m["parent"]["gid"] in readable],
+        "team_memberships": export["team_memberships"],
+        "portfolio_memberships": [m for m in export["portfolio_memberships"]
+                                  if workspace_of.get(m["portfolio"]["gid"]) in paid],
+        "status_updates": [u for u in export["status_updates"] if after("status_updates", u, "created_at")
+                           and (u["parent"]["gid"] in readable or (u["parent"]["resource_type"] == "portfolio"
+                                                                   and workspace_of.get(u["parent"]["gid"]) in paid))],
+        "goals": [g for g in export["goals"] if g["workspace"]["gid"] in paid],
+        "time_tracking_entries": [e for e in export["time_tracking_entries"] if e["task"]["gid"] in tasks
+                                  and tasks[e["task"]["gid"]]["workspace"]["gid"] in paid
+                                  and after("time_tracking_entries", e, "created_at")],
+    }
 
 
 def shape_like(schema: Mapping[str, Any], value: Any, top: bool = True) -> Any:

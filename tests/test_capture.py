@@ -193,7 +193,7 @@ def test_tasks_named_by_events_of_a_kept_token_look_for_stories_back_to_its_star
     read = next(finder_of(j) for j in finder.on_done(SimpleNamespace(sync="t2", expired=False)))
     assert read.shift >= st.parse_datetime(EARLIER) - st.parse_datetime(kept)
     jobs = read.on_record(task("5", modified="2026-05-01T07:00:00.000Z", projects=[{"gid": "p1"}]))
-    assert any(type(finder_of(j)).__name__ == "_StoriesOf" for j in jobs)  # its stories are listed
+    assert any(j.then.__self__.name == "stories" for j in jobs)  # its stories are listed
 
 
 def test_projects_first_read_together_fall_due_for_their_daily_full_read_at_different_times():

@@ -13,8 +13,8 @@ import pytest
 from fake_asana import FakeAsana
 from tap_asana import state as st
 from tap_asana.client import format_asana_time, parse_asana_time
-from tests.tapkit import (START_DATE, assert_valid_singer, catalog_for, config_for, expected_records, run_tap,
-                          schemas, shape_like)
+from tests.tapkit import (START_DATE, assert_valid_singer, catalog_for, config_for, expected_records, record_key,
+                          run_tap, schemas, shape_like)
 
 SCHEMAS = schemas()
 
@@ -32,14 +32,14 @@ def assert_matches_server(run, expected: Dict[str, Dict[str, Dict[str, Any]]], s
     got = run.by_stream()
     for stream in streams or expected:
         records = got.get(stream, [])
-        gids = [r["gid"] for r in records]
+        gids = [record_key(stream, r) for r in records]
         assert len(gids) == len(set(gids)), f"{stream}: duplicated records"
         assert set(gids) == set(expected[stream]), (
             f"{stream}: missing {sorted(set(expected[stream]) - set(gids))[:5]}, "
             f"extra {sorted(set(gids) - set(expected[stream]))[:5]}")
-        for record in records:
-            want = strip_nulls(shape_like(SCHEMAS[stream], expected[stream][record["gid"]]))
-            assert strip_nulls(record) == want, f"{stream} {record['gid']} differs from the server's copy"
+        for record, gid in zip(records, gids):
+            want = strip_nulls(shape_like(SCHEMAS[stream], expected[stream][gid]))
+            assert strip_nulls(record) == want, f"{stream} {gid} differs from the server's copy"
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +68,13 @@ def test_full_sync_output_is_valid_singer(full_run):
     assert_valid_singer(run)
     assert run.final_state["currently_syncing"] is None
     assert "progress" not in run.final_state
-    assert set(run.final_state["bookmarks"]) == {"projects", "tasks", "subtasks", "stories", "tags"}
+    assert set(run.final_state["bookmarks"]) == {"projects", "tasks", "subtasks", "stories", "tags",
+                                                 "task_custom_field_values", "attachments", "status_updates",
+                                                 "time_tracking_entries"}
     versions = [m for m in run.messages if m["type"] == "ACTIVATE_VERSION"]
-    assert {m["stream"] for m in versions} == {"workspaces", "users", "teams", "sections", "portfolios"}
+    assert {m["stream"] for m in versions} == {"workspaces", "users", "teams", "sections", "portfolios",
+                                               "custom_fields", "project_memberships", "team_memberships",
+                                               "portfolio_memberships", "goals"}
 
 
 def test_every_listing_happens_once_per_run(full_run):
@@ -123,7 +127,8 @@ def test_incremental_after_mutations_returns_exactly_the_changes(tmp_path):
         assert "GET /tasks/{gid}/subtasks" not in routes  # no walk on an incremental premium run
         assert sum(routes.get("GET /tasks/{gid}/stories", {}).values()) <= len(recent)
         export = fake.export()
-        assert fake.stats()["total"] <= len(export["projects"]) + 10 * len(export["workspaces"]) + 10 + len(recent)
+        # a recent task found again has its stories and its attachments listed again
+        assert fake.stats()["total"] <= len(export["projects"]) + 10 * len(export["workspaces"]) + 10 + 2 * len(recent)
 
 
 def all_story_gids_of(fake, task_gids) -> set:
@@ -228,7 +233,7 @@ def fake_asana_options():
 
 def test_a_concurrent_run_emits_exactly_what_a_single_worker_run_emits(fake_asana, tmp_path):
     def content(run):
-        return {(s, r["gid"]): json.dumps(r, sort_keys=True) for s, rs in run.by_stream().items() for r in rs}
+        return {(s, record_key(s, r)): json.dumps(r, sort_keys=True) for s, rs in run.by_stream().items() for r in rs}
 
     single = run_tap(tmp_path / "one", config_for(fake_asana, max_workers=1), catalog_for())
     assert fake_asana.stats()["max_in_flight"] == 1

@@ -482,7 +482,7 @@ def test_children_of_a_deleted_task_leave_the_export_and_the_listings(live):
     assert call(live, f"/time_tracking_entries/{entry['gid']}").status_code == 404
 
 
-# --- the pending schemas fit the fake's records ----------------------------------------------------------
+# --- the new streams' schemas fit the fake's records ----------------------------------------------------------
 SCHEMAS = Path(__file__).resolve().parents[1] / "tap_asana" / "schemas"
 PENDING = {"attachments": "attachments", "project_memberships": "project_memberships",
            "team_memberships": "team_memberships", "portfolio_memberships": "portfolio_memberships",
@@ -505,7 +505,7 @@ REF = resolved({"$ref": "shared/ref.json"})
 
 
 def pending_schema(name: str) -> Dict[str, Any]:
-    return resolved(json.loads((SCHEMAS / "pending" / f"{name}.json").read_text()))
+    return resolved(json.loads((SCHEMAS / f"{name}.json").read_text()))
 
 
 def undeclared(record: Any, schema: Dict[str, Any], path: str = "") -> List[str]:

@@ -18,7 +18,8 @@ import pytest
 
 from fake_asana import FakeAsana
 from tap_asana import state as st
-from tests.tapkit import TAP_ENV, TapRun, tap_command, assert_valid_singer, catalog_for, config_for, run_tap
+from tests.tapkit import (TAP_ENV, TapRun, tap_command, assert_valid_singer, catalog_for, config_for, record_key,
+                          run_tap)
 
 SOAK = bool(os.environ.get("TAP_ASANA_SOAK"))
 ALL = catalog_for()
@@ -27,7 +28,7 @@ ALL = catalog_for()
 def content(run_or_records) -> Dict[Tuple[str, str], str]:
     """(stream, gid) -> the record as canonical JSON."""
     records = run_or_records.by_stream() if isinstance(run_or_records, TapRun) else run_or_records
-    return {(s, r["gid"]): json.dumps(r, sort_keys=True) for s, rs in records.items() for r in rs}
+    return {(s, record_key(s, r)): json.dumps(r, sort_keys=True) for s, rs in records.items() for r in rs}
 
 
 @pytest.fixture(scope="module")

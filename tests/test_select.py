@@ -71,7 +71,7 @@ def official_catalog() -> dict:
 def test_a_foreign_catalog_gets_the_taps_schema_and_one_warning_naming_the_columns(caplog):
     caplog.set_level(logging.WARNING, logger="tap_asana")
     chosen = select(official_catalog())
-    assert list(chosen) == list(STREAMS)
+    assert list(chosen) == list(STREAMS)[:10]  # singer-io's ten, the first ten of ours
     for name, sel in chosen.items():
         assert sel.columns == list(OURS[name]["properties"])  # unlisted columns: selected by default
         assert sel.schema == OURS[name]
@@ -119,7 +119,7 @@ def test_a_foreign_catalog_syncs_with_the_taps_schema_and_valid_records(tmp_path
     assert run.returncode == 0, run.stderr
     assert_valid_singer(run)
     sent = {m["stream"]: m["schema"] for m in run.messages if m["type"] == "SCHEMA"}
-    assert sent == OURS
+    assert sent == {name: OURS[name] for name in list(STREAMS)[:10]}
     assert run.records("workspaces") and all(r["gid"] for r in run.records("workspaces"))
     assert run.records("tags") and all(r["gid"] and "created_at" in r for r in run.records("tags"))
     statuses = [p["current_status"] for p in run.records("projects") if p["current_status"]]
@@ -138,7 +138,7 @@ MALFORMED = {
     "metadata a dict": (lambda e, c: e.update(metadata={"selected": True}), "'tasks': \"metadata\" must be a list"),
     "properties a list": (lambda e, c: e["schema"].update(properties=["gid", "name"]), "'tasks': \"schema.properties\""),
     "schema a string": (lambda e, c: e.update(schema="tasks.json"), "'tasks': \"schema\" must be"),
-    "entry not an object": (lambda e, c: c["streams"].append("tasks"), "stream #11 is a string"),
+    "entry not an object": (lambda e, c: c["streams"].append("tasks"), f"stream #{len(STREAMS) + 1} is a string"),
     "breadcrumb a string": (lambda e, c: e["metadata"][0].update(breadcrumb=""), "'tasks': a metadata item"),
     "metadata item a list": (lambda e, c: e["metadata"].append([]), "'tasks': a metadata item"),
     "selected a string": (lambda e, c: e["metadata"][0]["metadata"].update(selected="yes"),

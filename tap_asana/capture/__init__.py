@@ -1,4 +1,5 @@
-"""Change capture: how a workspace's projects, sections, tasks, subtasks and stories are found.
+"""Change capture: how a workspace's projects, sections, tasks, subtasks, stories (and what else
+hangs below projects and tasks) are found.
 
 The run (``sync.py``) calls three methods: ``workspace_page(gids)`` for the jobs that read
 what hangs below a page of workspaces, ``partition_done(partition, state)`` when a partition is finished (a
@@ -15,7 +16,9 @@ Per workspace, when the task family (tasks, subtasks, stories) is selected:
   a project with no usable token, or read in full a day ago, is read in full (``walk.py``);
 - ``no_project.py``: on a free workspace, the users' tasks in no project.
 
-``family.py`` says what happens to a task once found (sent, its stories and subtasks read).
+``family.py`` says what happens to a task once found (sent with its custom field value rows,
+its stories, attachments and subtasks read); ``children.py`` what else is read per project
+(memberships, status updates) and when.
 A project partition is named by how its tasks are reached (``events``, or ``walk`` when a
 failed search leaves the project to be walked), so one finished one way is not taken as
 finished another way.
@@ -27,8 +30,9 @@ import zlib
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from tap_asana import state as st
+from tap_asana.capture.children import PROJECT_CHILDREN, ProjectChildren
 from tap_asana.capture.events import ProjectEvents, TaskByEvent
-from tap_asana.capture.family import TaskFamily
+from tap_asana.capture.family import BELOW_SUBTASKS, TaskFamily
 from tap_asana.capture.no_project import NoProjectTasks
 from tap_asana.capture.search import WorkspaceSearch
 from tap_asana.capture.sink import Sink
@@ -146,16 +150,20 @@ class Capture:
 
     def project_streams(self) -> List[str]:
         """The streams read below a project this run: what its sync token covers."""
-        return self.wanted + (["sections"] if self.sink.wants("sections") else [])
+        return self.wanted + [n for n in ("sections",) + PROJECT_CHILDREN if self.sink.wants(n)]
 
     def must_walk_subtasks(self, workspace: str, project_known: bool) -> bool:
         """Whether a full read opens every task for its subtasks: when subtasks or stories are
         wanted and nothing else finds changed subtasks (no search), or the project's subtasks
         were never read (first run, a project new to the tap)."""
-        if not {"subtasks", "stories"} & set(self.wanted):
+        if not self.opens_subtasks():
             return False
         searched = self.has_search.get(workspace) and not self.shard
         return not (searched and self.all_bookmarked() and project_known)
+
+    def opens_subtasks(self) -> bool:
+        """Whether a stream with records for subtasks (subtasks, stories, ...) is wanted."""
+        return bool(set(BELOW_SUBTASKS) & set(self.wanted))
 
     def all_bookmarked(self) -> bool:
         return bool(self.wanted) and all(st.bookmark(self.state, n, STREAMS[n].replication_key) for n in self.wanted)
@@ -214,10 +222,12 @@ class Capture:
     def project_jobs(self, project: str, workspace: str, how: str) -> List[Job]:
         partition = st.project_partition(project, how)
         if how == "walk":
-            return [ProjectWalk(self, partition, project, subtasks=bool({"subtasks", "stories"} & set(self.wanted))).job()]
+            return [ProjectWalk(self, partition, project, subtasks=self.opens_subtasks()).job()]
         if self.wanted:
             return [ProjectEvents(self, partition, project, workspace).job()]
-        return [self.sections(partition, project)] if self.sink.wants("sections") else []
+        # Without the task family no events are read: what hangs below the project is read whole.
+        jobs = [self.sections(partition, project)] if self.sink.wants("sections") else []
+        return jobs + ProjectChildren(self, partition, project).jobs(full=True)
 
     def sections(self, partition: str, project: str) -> Job:
         return self.reader.listing(partition, Sections, {"gid": project}, _Send(self.sink, "sections"))

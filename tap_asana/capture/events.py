@@ -25,6 +25,7 @@ import logging
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from tap_asana import state as st
+from tap_asana.capture.children import ProjectChildren
 from tap_asana.capture.family import EVERYTHING
 from tap_asana.capture.walk import ProjectWalk
 from tap_asana.client import Skip
@@ -52,6 +53,7 @@ class ProjectEvents:
         # task gid -> when an event said it was deleted (None: changed, added, removed), last word wins
         self.tasks: Dict[str, Optional[str]] = {}
         self.sections_changed = False
+        self.members_changed = self.status_updates_added = False
 
     def job(self) -> Job:
         return self.capture.reader.events(self.partition, self.project, self.token,
@@ -71,6 +73,10 @@ class ProjectEvents:
                 self.sections_changed = True
             elif kind == "section":
                 self.sections_changed = True
+            elif kind == "members":
+                self.members_changed = True
+            elif kind == "status update":
+                self.status_updates_added = True
         return []
 
     def on_events_failed(self, error: Skip) -> List[Job]:
@@ -89,7 +95,8 @@ class ProjectEvents:
     def on_done(self, listing: Any) -> List[Job]:
         full = listing.expired or self.due
         self.capture.keep_token(self.project, listing.sync, full, self.covers, first=full and not self.known)
-        jobs = self._sections(full)
+        jobs = self._sections(full) + ProjectChildren(self.capture, self.partition, self.project).jobs(
+            full, self.members_changed, self.status_updates_added, self.shift if full else self.capture.LOOKBACK)
         for gid, deleted_at in self.tasks.items():
             if deleted_at is not None:
                 self.capture.deleted(gid, deleted_at)
@@ -150,7 +157,8 @@ class TaskByEvent:
 def what_changed(event: Mapping[str, Any]) -> Tuple[str, Optional[str]]:
     """What an event says changed below a project: ("task", gid) for a task or subtask to read
     again (its own event, or a story's on it), ("task deleted", gid), ("section", gid),
-    ("section deleted", gid), or ("", None) for what the tap does not follow."""
+    ("section deleted", gid), ("members", gid) when the project's members changed,
+    ("status update", gid) for a status update, or ("", None) for what the tap does not follow."""
     resource, parent = event.get("resource") or {}, event.get("parent") or {}
     kind, gid, deleted = resource.get("resource_type"), resource.get("gid"), event.get("action") == "deleted"
     if kind == "task" and gid:
@@ -159,5 +167,10 @@ def what_changed(event: Mapping[str, Any]) -> Tuple[str, Optional[str]]:
         return "task", parent["gid"]
     if kind == "section" and gid:
         return ("section deleted" if deleted else "section"), gid
+    if kind == "status_update" and gid:
+        return "status update", gid
+    if (kind == "project" and (event.get("change") or {}).get("field") == "members") \
+            or (kind in ("membership", "project_membership") and gid):
+        return "members", gid
     return "", None
 

@@ -1,6 +1,8 @@
 """What happens to a task or subtask once a finder has found it, whatever found it: it is
-sent, its stories are read if it changed since the stories bookmark, and (when the finder
-walks) its subtasks are listed, down to every depth.
+sent, with a ``task_custom_field_values`` row per custom field (no request: they come with
+the task), its stories and attachments are read if it changed since their bookmarks (both
+bump the task, asana-api.md 2.5), and (when the finder walks) its subtasks are listed, down
+to every depth.
 
 Each listing is made once a run per task, and again only when another parent brings a wider
 look-back (``shift``): a task in two projects is met twice, and the second may come from a
@@ -15,9 +17,14 @@ from tap_asana.capture.sink import Sink
 from tap_asana.client import parse_asana_time
 from tap_asana.reader import Reader
 from tap_asana.scheduler import Job
-from tap_asana.streams import Stories, Subtasks, TaskSearch
+from tap_asana.streams import STREAMS, Attachments, Stories, Subtasks, Tasks, TaskCustomFieldValues, TaskSearch
 
 NO_SHIFT = dt.timedelta()
+#: The streams with records for subtasks as for tasks: any of them selected opens subtasks.
+BELOW_SUBTASKS = tuple(name for name, s in STREAMS.items() if s.parent is Tasks)
+#: The listings made per task found, if it changed since the stream's bookmark.
+PER_TASK = (Stories, Attachments)
+VALUES = TaskCustomFieldValues.name
 
 
 class Everything:
@@ -34,12 +41,15 @@ class TaskFamily:
     def __init__(self, reader: Reader, sink: Sink):
         self.reader, self.sink = reader, sink
         # Tasks and subtasks share columns: one field list serves both (and search, and by-id reads).
-        self.fields = list(TaskSearch.walk_fields) + sorted(
-            {p for n in ("tasks", "subtasks") if n in reader.selected for p in reader.selected[n].paths})
-        # task gid -> the widest look-back its subtasks / its stories were listed with this run
+        paths = {p for n in ("tasks", "subtasks") if n in reader.selected for p in reader.selected[n].paths}
+        if VALUES in reader.selected:  # the rows are made from the task's custom_fields
+            paths.update(TaskCustomFieldValues.task_fields(reader.selected[VALUES].paths))
+        self.fields = list(TaskSearch.walk_fields) + sorted(paths)
+        # task gid -> the widest look-back its subtasks / its stories (attachments) were listed with this run
         self.walked: Dict[str, dt.timedelta] = {}
-        self.stories_read: Dict[str, dt.timedelta] = {}
-        self.opens = sink.wants("subtasks") or sink.wants("stories")  # whether subtasks are worth listing
+        self.children_read: Dict[str, Dict[str, dt.timedelta]] = {s.name: {} for s in PER_TASK}
+        self.values_sent: set = set()  # tasks whose custom field value rows were sent this run
+        self.opens = any(sink.wants(n) for n in BELOW_SUBTASKS)  # whether subtasks are worth listing
 
     def found(self, partition: str, task: Dict[str, Any], name: str, walk: bool,
               shift: dt.timedelta = NO_SHIFT, named: Container[str] = ()) -> List[Job]:
@@ -47,12 +57,18 @@ class TaskFamily:
         then read its stories and, if `walk`, its subtasks."""
         gid, jobs = task["gid"], []
         self.sink.emit(name, task, shift, gid in named)
+        if self.sink.wants(VALUES) and gid not in self.values_sent:
+            if any([self.sink.emit(VALUES, row, shift, gid in named) for row in TaskCustomFieldValues.rows(task)]):
+                self.values_sent.add(gid)
         modified = parse_asana_time(task["modified_at"]) if task.get("modified_at") else None
-        if self.sink.wants("stories") and (modified is None or modified >= self.sink.since["stories"] - shift):
-            before = self.stories_read.get(gid)
-            if before is None or shift > before:
-                self.stories_read[gid] = shift
-                jobs.append(self.reader.listing(partition, Stories, {"gid": gid}, _StoriesOf(self.sink, shift, before)))
+        for child in PER_TASK:
+            if self.sink.wants(child.name) and (modified is None or modified >= self.sink.since[child.name] - shift):
+                read = self.children_read[child.name]
+                before = read.get(gid)
+                if before is None or shift > before:
+                    read[gid] = shift
+                    jobs.append(self.reader.listing(partition, child, {"gid": gid},
+                                                    _CreatedOf(self.sink, child.name, shift, before)))
         if walk and self.opens and task.get("num_subtasks"):
             before = self.walked.get(gid)
             if before is None or shift > before:
@@ -86,16 +102,16 @@ class _SubtasksOf:
                 for job in self.family.found(self.partition, r, "subtasks", True, self.shift, self.named)]
 
 
-class _StoriesOf:
-    """Handles a page of one task's stories: those created since the bookmark less `shift`,
-    but not those a listing with the look-back `sent` already sent this run."""
+class _CreatedOf:
+    """Handles a page of one task's stories (or attachments): those created since the bookmark
+    less `shift`, but not those a listing with the look-back `sent` already sent this run."""
 
-    def __init__(self, sink: Sink, shift: dt.timedelta, sent: Optional[dt.timedelta]):
-        self.sink, self.shift = sink, shift
-        self.bound = sink.since["stories"] - sent if sent is not None else None
+    def __init__(self, sink: Sink, name: str, shift: dt.timedelta, sent: Optional[dt.timedelta]):
+        self.sink, self.name, self.shift = sink, name, shift
+        self.bound = sink.since[name] - sent if sent is not None else None
 
     def __call__(self, records: List[Dict[str, Any]]) -> List[Job]:
         for record in records:
             if self.bound is None or (record.get("created_at") and parse_asana_time(record["created_at"]) < self.bound):
-                self.sink.emit("stories", record, self.shift)
+                self.sink.emit(self.name, record, self.shift)
         return []
