@@ -17,6 +17,7 @@ from typing import IO, Any, Dict, Iterable, List, Optional
 
 from tap_asana import state as st
 from tap_asana.capture import Capture
+from tap_asana.capture.sink import SendPage
 from tap_asana.client import AsanaClient, format_asana_time, parse_asana_time
 from tap_asana.config import Config
 from tap_asana.conform import Conformer
@@ -186,29 +187,19 @@ class _WorkspaceRecords:
         for record in records:
             record[column] = []
             jobs.append(self.run.reader.listing(self.partition, child, {"gid": record["gid"]}, record[column].extend,
-                                                fields=fields, on_done=_Send(self.run, self.stream.name, record)))
+                                                fields=fields, on_done=_SendWhenFilled(self.run, self.stream.name, record)))
         return jobs
 
     def child_listing(self, child: type, gid: str) -> Job:
         context = {"gid": gid}
         if child.name in self.run.since:  # an incremental child asks Asana for what is new (created_since)
             context["since"] = format_asana_time(self.run.since[child.name])
-        return self.run.reader.listing(self.partition, child, context, _Each(self.run, child.name))
+        return self.run.reader.listing(self.partition, child, context, SendPage(self.run, child.name))
 
 
-class _Each:
-    """Handles a page of records sent as they are."""
+class _SendWhenFilled:
+    """Sends a record once the listing that fills one of its columns is read."""
 
-    def __init__(self, run: Run, name: str):
-        self.run, self.name = run, name
-
-    def __call__(self, records: List[Dict[str, Any]]) -> List[Job]:
-        for record in records:
-            self.run.emit(self.name, record)
-        return []
-
-
-class _Send:
     def __init__(self, run: Run, name: str, record: Dict[str, Any]):
         self.run, self.name, self.record = run, name, record
 

@@ -3,8 +3,7 @@ Asana, on a premium organization beside a free workspace, and on free workspaces
 Records are compared with the fake's own copy of the data (`tests/tapkit.py`'s oracle)."""
 from __future__ import annotations
 
-import logging
-from typing import Any, Dict, List
+from typing import Any, Dict
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from fake_asana import FakeAsana
 from tap_asana.capture.events import what_changed
 from tap_asana.streams import STREAMS
+from tests.test_e2e import strip_nulls
 from tests.tapkit import (START_DATE, assert_valid_singer, catalog_for, config_for, expected_records, record_key,
                           run_tap, schemas, shape_like, value_rows)
 
@@ -26,12 +26,6 @@ NEW_ROUTES = ("GET /workspaces/{gid}/custom_fields", "GET /attachments", "GET /m
 PAID = ("custom_fields", "goals", "time_tracking_entries", "portfolio_memberships")
 
 
-def strip_nulls(value: Any, top: bool = True) -> Any:
-    if isinstance(value, list):
-        return [strip_nulls(v, False) for v in value]
-    if isinstance(value, dict):
-        return {k: strip_nulls(v, False) for k, v in value.items() if top or v is not None}
-    return value
 
 
 def assert_equal_to_server(run, expected, streams) -> None:

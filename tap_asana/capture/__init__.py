@@ -35,7 +35,7 @@ from tap_asana.capture.events import ProjectEvents, TaskByEvent
 from tap_asana.capture.family import BELOW_SUBTASKS, TaskFamily
 from tap_asana.capture.no_project import NoProjectTasks
 from tap_asana.capture.search import WorkspaceSearch
-from tap_asana.capture.sink import Sink
+from tap_asana.capture.sink import SendPage, Sink
 from tap_asana.capture.walk import ProjectWalk
 from tap_asana.client import FREE_PLAN_PER_MINUTE, AsanaClient
 from tap_asana.config import Config
@@ -230,19 +230,7 @@ class Capture:
         return jobs + ProjectChildren(self, partition, project).jobs(full=True)
 
     def sections(self, partition: str, project: str) -> Job:
-        return self.reader.listing(partition, Sections, {"gid": project}, _Send(self.sink, "sections"))
-
-
-class _Send:
-    """Handles a page of records that are sent as they are."""
-
-    def __init__(self, sink: Sink, name: str):
-        self.sink, self.name = sink, name
-
-    def __call__(self, records: List[Dict[str, Any]]) -> List[Job]:
-        for record in records:
-            self.sink.emit(self.name, record)
-        return []
+        return self.reader.listing(partition, Sections, {"gid": project}, SendPage(self.sink, "sections"))
 
 
 class _ProjectsListing:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, Mapping, Protocol
+from typing import Any, Dict, List, Mapping, Protocol
 
 
 
@@ -20,3 +20,15 @@ class Sink(Protocol):
 
     def delete(self, stream: str, gid: str, at: str) -> None:
         """Send that the record `gid` of `stream` was deleted in Asana at `at` (once a run)."""
+
+
+class SendPage:
+    """Handles a page of records that are sent as they are (to `sink`, a Sink or the run)."""
+
+    def __init__(self, sink: Sink, name: str):
+        self.sink, self.name = sink, name
+
+    def __call__(self, records: List[Dict[str, Any]]) -> List[Any]:
+        for record in records:
+            self.sink.emit(self.name, record)
+        return []
