@@ -1,11 +1,18 @@
-"""`make bench`: the real tap-asana against the fake Asana under Asana's limits.
+"""`make bench`: the real tap-asana against the fake Asana under Asana's limits
+(1500 requests/min, 50 in flight, ~150 ms latency).
 
-For each dataset: a full sync, a no-change incremental and a 1%-changed incremental,
-with 1500 requests/min, 50 in flight and ~150 ms latency. Then a CPU-only run (no
-latency, no rate limit) with a profile. Prints a table, saves bench/results/<time>.json
-and rewrites the table in bench/README.md.
+1. For each dataset (both workspaces): a full sync, a no-change incremental and a
+   1%-changed incremental.
+2. Change capture, per dataset and plan (the organization workspace alone, premium or
+   free): a no-change run, then a fixed set of changes (changes.py) and which of them came
+   through, with and without Asana bubbling subtask changes up to the project's events, and
+   the run a simulated day later.
+3. A CPU-only run (no latency, no rate limit) with a profile.
 
-    .venv/bin/python bench/run.py [--sizes demo,medium,large] [--latency-ms 150] [--jitter-ms 50]
+Prints the tables, saves bench/results/<time>.json and rewrites the tables in bench/README.md.
+
+    .venv/bin/python bench/run.py [--sizes demo,medium,large] [--changes-sizes <default: --sizes>]
+                                  [--plans premium,free] [--latency-ms 150] [--jitter-ms 50] [--quick]
 """
 from __future__ import annotations
 
@@ -267,14 +274,14 @@ def changes_markdown(rows: List[Dict[str, Any]]) -> List[str]:
                  "tap sent the record that shows it (`k/n`: k of the n records it needs). \"no bubbling\" is a "
                  "fresh fake with `bubble_subtask_changes=False`; its \"25 h later\" row counts what came "
                  "through in either of its two runs.", "",
-             "| dataset | plan | run | requests | wall s | " + " | ".join(h for _, h in KINDS) + " |",
-             "|---|---|---|---|---|" + "---|" * len(KINDS)]
+             "| dataset | plan | run | requests | wall s | records | " + " | ".join(h for _, h in KINDS) + " |",
+             "|---|---|---|---|---|---|" + "---|" * len(KINDS)]
     for r in rows:
         came = r.get("came_through")
         cells = [came[k] for k, _ in KINDS] if came else ["–"] * len(KINDS)
         requests = f"{r['requests']}" + (f" (target ≤ {r['target_requests']})" if "target_requests" in r else "")
         lines.append(f"| {r['dataset']} ({r['projects']} projects) | {r['plan']} | {r['run']} | {requests} "
-                     f"| {r['wall_s']} | " + " | ".join(cells) + " |")
+                     f"| {r['wall_s']} | {sum(r['records'].values())} | " + " | ".join(cells) + " |")
     lines += ["", "Requests by route of those runs:", "", "| dataset | plan | run | requests by route |", "|---|---|---|---|"]
     for r in rows:
         routes = sorted(r["requests_by_route"].items(), key=lambda kv: (-kv[1], kv[0]))
@@ -321,14 +328,16 @@ def main() -> None:
     parser.add_argument("--rpm", type=int, default=1500)
     parser.add_argument("--workers", type=int, default=12)
     parser.add_argument("--cpu-size", default="medium")
-    parser.add_argument("--changes-sizes", default="demo,medium",
-                        help="datasets of the change-capture runs (empty: none)")
+    parser.add_argument("--changes-sizes", default=None,
+                        help="datasets of the change-capture runs (default: --sizes; empty: none)")
     parser.add_argument("--plans", default="premium,free", help="plans of the change-capture runs")
     parser.add_argument("--quick", action="store_true",
                         help="demo only: --sizes demo --changes-sizes demo --cpu-size ''")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.changes_sizes, args.cpu_size = "demo", "demo", ""
+    if args.changes_sizes is None:
+        args.changes_sizes = args.sizes
     results = [r for size in _list(args.sizes) for r in dataset(args, size)]
     captured = [r for size in _list(args.changes_sizes) for plan in _list(args.plans) for r in changes(args, size, plan)]
     cpu = cpu_only(args, args.cpu_size) if args.cpu_size else {}
