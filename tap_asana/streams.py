@@ -261,6 +261,7 @@ class Portfolios(Stream):
     path = "/portfolios"
     parent = Workspaces
     params = {"workspace": "{workspace}", "owner": "me"}
+    paid = True
 
 
 class PortfolioItems(Stream):

@@ -84,11 +84,12 @@ def test_every_listing_happens_once_per_run(full_run):
     assert sum(routes["GET /projects"].values()) == len(export["workspaces"])  # tiny: one page each
 
 
-def test_free_workspace_portfolios_are_skipped_with_a_warning(full_run):
+def test_free_workspace_portfolios_are_skipped_quietly(full_run):
     run, export, _ = full_run
     free = free_workspaces(export)
     assert free, "the tiny dataset has a free workspace"
-    assert any("WARNING" in line and "portfolios" in line and "402" in line for line in run.stderr.splitlines())
+    lines = [line for line in run.stderr.splitlines() if "portfolios" in line and "402" in line]
+    assert lines and all(line.startswith("INFO") for line in lines)  # a paid-only stream: nothing was missed
 
 
 def free_workspaces(export) -> set:
@@ -347,7 +348,11 @@ def test_free_workspaces_find_changes_through_project_events_at_no_cost_per_task
         quiet = run_tap(tmp_path / "four", config_for(fake), catalog, state=third.final_state)
         assert quiet.returncode == 0
         routes = routes_of(fake)
-        assert not any(r.startswith("GET /tasks/") for r in routes), sorted(routes.items())  # nothing per task
+        # nothing per task, but for a task changed in the second before the last run began (bookmarks
+        # are inclusive and taken a second early): its stories may be listed again
+        recent = within_lookback(fake.export(), third.final_state, {t["gid"] for t in fake.export()["tasks"]})
+        per_task = sum(n for r, n in routes.items() if r.startswith("GET /tasks/"))
+        assert per_task <= len(recent), sorted(routes.items())
         assert project_listings(fake) == 0 and "GET /projects/{gid}/sections" not in routes
         # a request per project, and per workspace a constant and one listing per user (tasks in no project)
         users = len(export["users"])

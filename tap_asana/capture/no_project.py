@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from tap_asana import state as st
-from tap_asana.capture.family import NO_SHIFT
 import logging
 
 from tap_asana.client import Skip, format_asana_time
@@ -64,6 +63,7 @@ class NoProjectTasks:
         jobs: List[Job] = []
         for task in tasks:
             if task.get("parent") or not task.get("projects"):
-                jobs += self.capture.family.found_alone(self.partition, task, NO_SHIFT,
+                # the look-back events use: a task both find has its stories listed once
+                jobs += self.capture.family.found_alone(self.partition, task, self.capture.LOOKBACK,
                                                         walk=self.first)
         return jobs
