@@ -294,6 +294,24 @@ def changes_markdown(rows: List[Dict[str, Any]]) -> List[str]:
     return lines
 
 
+def routes_markdown(results: List[Dict[str, Any]]) -> List[str]:
+    """Requests by route of the full and no-change scenarios: what each stream costs."""
+    runs = [r for r in results if r["scenario"] in ("full", "incremental, no change")]
+    if not runs:
+        return []
+    heads = [f"{r['dataset']} {'full' if r['scenario'] == 'full' else 'no change'}" for r in runs]
+    routes = sorted({route for r in runs for route in r["requests_by_route"]})
+    lines = ["", "Requests by route of the full and no-change runs above (every stream selected; the routes "
+                 "of the streams beyond the hosted integration are `/workspaces/{gid}/custom_fields`, "
+                 "`/attachments`, `/memberships`, `/team_memberships`, `/portfolio_memberships`, "
+                 "`/status_updates`, `/goals`, `/time_tracking_entries`):", "",
+             "| route | " + " | ".join(heads) + " |", "|---|" + "---|" * len(runs)]
+    for route in routes:
+        lines.append(f"| `{route.replace('GET ', '')}` | "
+                     + " | ".join(str(r["requests_by_route"].get(route, 0)) for r in runs) + " |")
+    return lines
+
+
 def markdown(results: List[Dict[str, Any]], captured: List[Dict[str, Any]], cpu: Dict[str, Any],
              args: argparse.Namespace) -> str:
     lines = [f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; fake Asana with "
@@ -307,6 +325,7 @@ def markdown(results: List[Dict[str, Any]], captured: List[Dict[str, Any]], cpu:
                      + (f" (target ≤ {r['target_requests']})" if 'target_requests' in r else "")
                      + f" | {r['status_429']} | {sum(r['records'].values())} | {r['records_per_s']} | {r['peak_rss_mb']}"
                      f" | {r['cpu_s_per_10k_records']} |")
+    lines += routes_markdown(results)
     lines += changes_markdown(captured)
     if cpu:
         lines += ["", f"CPU only ({cpu['dataset']}, no latency, no rate limit): tasks "

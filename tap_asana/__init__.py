@@ -154,7 +154,12 @@ def _read_state(path: str) -> Any:
     state, notes = st.adopt(raw, keys)
     for note in notes:
         LOGGER.warning("State file %s: %s", path, note)
-    return st.validate(state)
+    try:
+        return st.validate(state)
+    except st.StateError as exc:
+        message = str(exc).rstrip(".")
+        raise st.StateError(f"state file {path}: {message}. Fix it, or pass the last STATE a target wrote, or "
+                            "remove --state to read everything again from start_date.") from None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -99,7 +99,7 @@ def about() -> Dict[str, Any]:
         "name": "tap-asana",
         "description": "Singer tap for Asana",
         "version": __version__,
-        "capabilities": ["discover", "catalog", "state", "properties"],
+        "capabilities": ["discover", "catalog", "state", "properties", "about"],
         "settings": {"type": "object", "properties": properties, "required": []},
     }
 

@@ -13,7 +13,7 @@ import pytest
 
 from fake_asana import FakeAsana
 from tap_asana.discover import discover
-from tests.tapkit import config_for
+from tests.tapkit import TAP_ENV, catalog_for, config_for
 
 SECRET = "pat-SECRET-987"
 GOOD = {"access_token": SECRET, "start_date": "2025-01-01T00:00:00Z"}
@@ -195,7 +195,7 @@ def test_a_start_date_of_year_one_reads_from_2000_with_a_warning(tmp_path):
 def test_about_json_lists_every_setting_as_a_json_schema_with_values_as_defaults(tmp_path):
     for args in (["--about"], ["--about", "--format", "json"]):
         about = json.loads(tap(*args, cwd=tmp_path).stdout)
-        assert set(about["capabilities"]) == {"discover", "catalog", "state", "properties"}
+        assert set(about["capabilities"]) == {"discover", "catalog", "state", "properties", "about"}
         settings = about["settings"]["properties"]
         assert {"access_token", "client_id", "client_secret", "refresh_token", "redirect_uri", "start_date",
                 "request_timeout", "api_url", "oauth_token_url", "page_size", "log_level", "workspace_gids",
@@ -366,3 +366,14 @@ def test_a_year_one_bookmark_reads_from_2000_and_is_written_with_four_digit_year
     assert "bookmark tags.created_at is before Asana existed" in run.stderr
     assert len(run.records("tags")) == len(fake_asana.export()["tags"])
     assert run.final_state["bookmarks"]["tags"]["created_at"][:4] == str(dt.datetime.now(dt.timezone.utc).year)
+
+
+def test_an_unusable_state_names_its_file_and_what_to_do(tmp_path):
+    (tmp_path / "st.json").write_text('{"bookmarks": []}')
+    (tmp_path / "config.json").write_text(json.dumps(GOOD))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog_for(["tags"])))
+    result = subprocess.run([sys.executable, "-m", "tap_asana", "-c", "config.json", "--catalog", "catalog.json",
+                             "--state", "st.json"], cwd=tmp_path, capture_output=True, text=True, env=TAP_ENV)
+    critical = [line for line in result.stderr.splitlines() if line.startswith("CRITICAL")]
+    assert result.returncode == 1 and len(critical) == 1
+    assert "state file st.json" in critical[0] and "remove --state" in critical[0]

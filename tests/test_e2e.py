@@ -177,7 +177,7 @@ def test_a_change_made_during_the_sync_comes_through_next_run(tmp_path):
 
 
 def test_oauth_with_an_access_token_expiring_mid_run(tmp_path):
-    with FakeAsana(preset="tiny", seed=5, token_ttl=0.3, latency_ms=20) as fake:
+    with FakeAsana(preset="tiny", seed=5, token_ttl=1.0, latency_ms=20) as fake:
         run = run_tap(tmp_path, config_for(fake, oauth=True), catalog_for())
         assert run.returncode == 0, run.stderr
         assert sum(fake.stats()["by_route"]["POST /-/oauth_token"].values()) >= 2

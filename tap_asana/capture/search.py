@@ -14,6 +14,7 @@ import logging
 from typing import Any, Dict, List
 
 from tap_asana import state as st
+from tap_asana.capture.family import NO_SHIFT
 from tap_asana.client import Skip, format_asana_time
 from tap_asana.scheduler import Job
 from tap_asana.streams import TaskSearch
@@ -49,8 +50,12 @@ class WorkspaceSearch:
         jobs = [] if self.answered else self.capture.plan_known(self.workspace, search=True)
         self.answered = True
         self.capture.first_time(r["gid"] for r in records)  # events naming them need not read them again
+        # Search's index lags writes: look 5 minutes before the bookmarks. A first run reads from
+        # start_date, where no lag matters, and so lists a task's stories once, not again when a
+        # project's full read (which has no look-back) meets the same task.
+        shift = self.capture.LOOKBACK if self.capture.all_bookmarked() else NO_SHIFT
         for record in records:
-            jobs += self.capture.family.found_alone(self.partition, record, self.capture.LOOKBACK)
+            jobs += self.capture.family.found_alone(self.partition, record, shift)
         return jobs
 
     def on_records_again(self, _records: Any) -> List[Job]:
