@@ -23,6 +23,7 @@ from typing import Dict, List, Set
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from checks import CheckFailed, check  # noqa: E402  (scripts/ is on the path: the script runs from there)
 from fake_asana import FakeAsana  # noqa: E402
 from tap_asana.streams import STREAMS  # noqa: E402
 
@@ -31,16 +32,6 @@ MELTANO = TOOLS / "meltano" / "bin" / "meltano"
 OUT = TOOLS / "meltano-check"
 STATE_ID = "dev:tap-asana-to-target-jsonl"
 START_DATE = "2020-01-01T00:00:00Z"
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(ok: bool, what: str) -> None:
-    print(f"  {'ok  ' if ok else 'FAIL'} {what}")
-    if not ok:
-        raise CheckFailed(what)
 
 
 def meltano(env: Dict[str, str], *args: str, log: str) -> str:

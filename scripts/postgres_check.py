@@ -36,6 +36,7 @@ from typing import Dict, List, Optional, Set
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from checks import CheckFailed, check  # noqa: E402  (scripts/ is on the path: the script runs from there)
 from fake_asana import FakeAsana  # noqa: E402
 from tap_asana.discover import discover  # noqa: E402
 from tap_asana.streams import STREAMS  # noqa: E402
@@ -62,16 +63,6 @@ WHERE v.name = %s AND t._sdc_deleted_at IS NULL
 ORDER BY v.task_gid"""
 #: a table's key as one string, as tests/tapkit.py's record_key builds it
 KEY_SQL = {"task_custom_field_values": "task_gid || ':' || custom_field_gid"}
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(ok: bool, what: str) -> None:
-    print(f"  {'ok  ' if ok else 'FAIL'} {what}")
-    if not ok:
-        raise CheckFailed(what)
 
 
 # --- a throw-away PostgreSQL ---------------------------------------------------------------------
