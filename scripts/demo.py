@@ -36,9 +36,9 @@ def table(output: Path, log: Path) -> Counter:
     records = Counter(json.loads(l)["stream"] for l in output.read_text().splitlines()
                       if l and json.loads(l)["type"] == "RECORD")
     stats = {m[0]: (int(m[2]), float(m[3])) for m in EXTRACTED.findall(log.read_text())}
-    print(f"  {'stream':<12}{'records':>9}{'pages':>10}{'seconds':>9}")
+    print(f"  {'stream':<26}{'records':>9}{'pages':>10}{'seconds':>9}")
     for stream, (pages, seconds) in stats.items():
-        print(f"  {stream:<12}{records[stream]:>9}{pages:>10}{seconds:>9.2f}")
+        print(f"  {stream:<26}{records[stream]:>9}{pages:>10}{seconds:>9.2f}")
     return records
 
 
@@ -83,7 +83,7 @@ def main() -> None:
         got = {}
         for line in (OUT / "incremental.jsonl").read_text().splitlines():
             message = json.loads(line)
-            if message["type"] == "RECORD":
+            if message["type"] == "RECORD" and "gid" in message["record"]:  # value rows are keyed otherwise
                 got.setdefault(message["stream"], set()).add(message["record"]["gid"])
         want_stories = set(stories["gids"])
         changed_tasks = set(tasks["gids"]) | set(subtasks["gids"]) | set(stories["task_gids"])
