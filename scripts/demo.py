@@ -6,6 +6,7 @@ process and is stopped whatever happens.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -18,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from fake_asana import FakeAsana  # noqa: E402
 
-OUT = ROOT / "demo"
+OUT = Path(os.environ.get("TAP_ASANA_DEMO_OUT", ROOT / "demo"))  # tests point it elsewhere
 EXTRACTED = re.compile(r"Extracted (\w+): (\d+) records, (\d+) pages, ([\d.]+)s")
 
 
