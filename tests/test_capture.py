@@ -223,3 +223,16 @@ def test_a_search_that_fails_leaves_its_window_owed_to_the_next_run():
     assert retry.since == st.parse_datetime(EARLIER)
     retry.on_done()
     assert st.owed_since(st.finish_run(again.close(again.state), []), "w1") is None
+
+
+def test_a_subtask_removed_from_the_project_it_was_also_in_is_sent_again_as_a_task_in_none():
+    capture, sink = capture_for(FAMILY, BOOKMARKED)
+    finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
+    finder.on_events([event("task", "sub", "removed", {"gid": "p1", "resource_type": "project"}),
+                      event("task", "other")])
+    reads = {finder_of(j).gid: finder_of(j) for j in finder.on_done(SimpleNamespace(sync="t2", expired=False))
+             if isinstance(finder_of(j), TaskByEvent)}
+    assert reads["sub"].left_project and not reads["other"].left_project
+    reads["sub"].on_record(task("sub", parent={"gid": "top"}, projects=[]))
+    reads["other"].on_record(task("other", parent={"gid": "top"}, projects=[]))
+    assert [(s, g) for s, g, _ in sink.sent] == [("subtasks", "sub"), ("tasks", "sub"), ("subtasks", "other")]

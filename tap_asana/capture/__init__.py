@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Container, Dict, Iterable, List, Mapping, Optional
 
 from tap_asana import state as st
 from tap_asana.capture.children import PROJECT_CHILDREN, ProjectChildren
@@ -202,11 +202,12 @@ class Capture:
         self.read_by_id.update(fresh)
         return fresh
 
-    def read_by_gid(self, partition: str, gids: Iterable[str],
-                    shift: Optional[dt.timedelta] = None) -> List[Job]:
-        """Read again, whole, the tasks events named that this run has not read by gid yet."""
+    def read_by_gid(self, partition: str, gids: Iterable[str], shift: Optional[dt.timedelta] = None,
+                    left: Container[str] = ()) -> List[Job]:
+        """Read again, whole, the tasks events named that this run has not read by gid yet
+        (`left`: those removed from the project)."""
         shift = self.LOOKBACK if shift is None else shift
-        return [TaskByEvent(self, partition, gid, shift).job() for gid in self.first_time(gids)]
+        return [TaskByEvent(self, partition, gid, shift, gid in left).job() for gid in self.first_time(gids)]
 
     def deleted(self, gid: str, at: str) -> None:
         """A task or subtask is gone: a delete record in each stream it may have been sent to

@@ -52,6 +52,7 @@ class ProjectEvents:
         self.named_shift = max(capture.LOOKBACK, _reach(since, taken - capture.LOOKBACK) if taken else capture.LOOKBACK)
         # task gid -> when an event said it was deleted (None: changed, added, removed), last word wins
         self.tasks: Dict[str, Optional[str]] = {}
+        self.left: set = set()  # tasks removed from the project: their `tasks` row must say so
         self.sections_changed = False
         self.members_changed = self.status_updates_added = False
 
@@ -65,6 +66,8 @@ class ProjectEvents:
             if kind == "task":
                 self.tasks.pop(gid, None)  # keep the order of the last word
                 self.tasks[gid] = None
+                if event.get("action") == "removed" and (event.get("parent") or {}).get("resource_type") == "project":
+                    self.left.add(gid)
             elif kind == "task deleted":
                 self.tasks.pop(gid, None)
                 self.tasks[gid] = event.get("created_at") or self.capture.started_at
@@ -107,8 +110,9 @@ class ProjectEvents:
                 LOGGER.info("Project %s was last read in full a day ago: reading the whole project", self.project)
             subtasks = self.capture.must_walk_subtasks(self.workspace, self.known)
             return jobs + [ProjectWalk(self.capture, self.partition, self.project, subtasks, self.shift,
-                                       EVERYTHING, self.on_tasks_failed, then_read=self.changed()).job()]
-        return jobs + self.capture.read_by_gid(self.partition, self.changed(), self.named_shift)
+                                       EVERYTHING, self.on_tasks_failed, then_read=self.changed(),
+                                       left=self.left).job()]
+        return jobs + self.capture.read_by_gid(self.partition, self.changed(), self.named_shift, self.left)
 
     def changed(self) -> List[str]:
         """The tasks the events named, but for those they say were deleted."""
@@ -134,15 +138,20 @@ class TaskByEvent:
     token's reach: either way no longer in the account as the tap sees it, so it is sent as
     deleted; out of reach (403), the run goes on and says so."""
 
-    def __init__(self, capture: Any, partition: str, gid: str, shift: dt.timedelta):
+    def __init__(self, capture: Any, partition: str, gid: str, shift: dt.timedelta, left_project: bool = False):
         self.capture, self.partition, self.gid, self.shift = capture, partition, gid, shift
+        self.left_project = left_project
 
     def job(self) -> Job:
         return self.capture.reader.record(self.partition, TaskById, {"gid": self.gid}, self.capture.family.fields,
                                           self.on_record, self.on_fail)
 
     def on_record(self, task: Dict[str, Any]) -> List[Job]:
-        return self.capture.family.found_alone(self.partition, task, self.shift, named=(self.gid,))
+        jobs = self.capture.family.found_alone(self.partition, task, self.shift, named=(self.gid,))
+        if self.left_project and task.get("parent") and not task.get("projects"):
+            # a subtask that was also in the project, and was a `tasks` row there: it is one no more
+            jobs += self.capture.family.found(self.partition, task, "tasks", False, self.shift, (self.gid,))
+        return jobs
 
     def on_fail(self, error: Skip) -> List[Job]:
         if error.status == 404:

@@ -23,10 +23,11 @@ class ProjectWalk:
 
     def __init__(self, capture: Any, partition: str, project: str, subtasks: bool,
                  shift: dt.timedelta = NO_SHIFT, named: Container[str] = (),
-                 on_fail: Optional[Callable[[Skip], Iterable[Job]]] = None, then_read: Iterable[str] = ()):
+                 on_fail: Optional[Callable[[Skip], Iterable[Job]]] = None, then_read: Iterable[str] = (),
+                 left: Container[str] = ()):
         self.capture, self.partition, self.project = capture, partition, project
         self.subtasks, self.shift, self.named, self.on_fail = subtasks, shift, named, on_fail
-        self.then_read = list(then_read)
+        self.then_read, self.left = list(then_read), left
         self.listed: set = set()
 
     def job(self) -> Job:
@@ -42,4 +43,4 @@ class ProjectWalk:
 
     def on_done(self) -> List[Job]:
         gone = [gid for gid in self.then_read if gid not in self.listed]
-        return self.capture.read_by_gid(self.partition, gone)
+        return self.capture.read_by_gid(self.partition, gone, left=self.left)
