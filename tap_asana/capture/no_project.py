@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from tap_asana import state as st
+from tap_asana.capture.family import NO_SHIFT
 import logging
 
 from tap_asana.client import Skip, format_asana_time
@@ -27,6 +28,7 @@ class NoProjectTasks:
         self.partition = st.no_project_partition(workspace)
         self.first = not capture.all_bookmarked()
         self.since = capture.workspace_since(workspace)
+        self.shift = capture.LOOKBACK if not self.first else NO_SHIFT
         self.pending = 0  # user listings not finished yet
         self.complete = True
 
@@ -63,7 +65,7 @@ class NoProjectTasks:
         jobs: List[Job] = []
         for task in tasks:
             if task.get("parent") or not task.get("projects"):
-                # the look-back events use: a task both find has its stories listed once
-                jobs += self.capture.family.found_alone(self.partition, task, self.capture.LOOKBACK,
-                                                        walk=self.first)
+                # the look-back the other finders use, so a task two of them find has its stories
+                # (and attachments) listed once: events' on later runs, none on a first run
+                jobs += self.capture.family.found_alone(self.partition, task, self.shift, walk=self.first)
         return jobs
