@@ -178,6 +178,10 @@ def bookmark(state: Mapping[str, Any], stream: str, key: str) -> Optional[dt.dat
 _STREAM_OF_KIND = {"project": "tasks", "search": "subtasks", "tasks-of": "tasks"}
 
 
+#: the partition of the workspaces listing (never checkpointed: it is read again on resume)
+WORKSPACES_PARTITION = "workspaces"
+
+
 def workspace_partition(stream: str, workspace: str) -> str:
     return f"{stream}:{workspace}"
 

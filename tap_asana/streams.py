@@ -182,21 +182,6 @@ class TaskSearch(Tasks):
     walk_fields = ("modified_at", "num_subtasks", "parent", "projects")
 
 
-class ProjectEvents(Stream):
-    """https://developers.asana.com/reference/getevents
-
-    Not a stream of its own: on workspaces without search, how an incremental run finds
-    the tasks and subtasks changed in a project, one request per project when nothing
-    changed. A project's events bubble up from its tasks, their subtasks at any depth and
-    the stories on them (asana-api.md 2.14). Read through ``AsanaClient.events``.
-    """
-
-    name = "events"
-    path = "/events"
-    params = {"resource": "{gid}"}
-    paginated = False
-
-
 class TaskById(Tasks):
     """https://developers.asana.com/reference/gettask
 

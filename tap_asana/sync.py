@@ -81,7 +81,7 @@ class Run:
             self.writer.write({"type": "SCHEMA", "stream": name, "schema": schema,
                                "key_properties": list(sel.stream.key_properties),
                                "bookmark_properties": [sel.stream.replication_key] if sel.stream.replication_key else []})
-        self.scheduler.add(self.reader.listing("workspaces", Workspaces, {}, self._on_workspaces))
+        self.scheduler.add(self.reader.listing(st.WORKSPACES_PARTITION, Workspaces, {}, self._on_workspaces))
         self.scheduler.run()
         self.state = self.capture.close(self.state)
         self.state = st.finish_run(self.state, [(n, STREAMS[n].replication_key) for n in self.since])
@@ -135,7 +135,7 @@ class Run:
         self.reporter.record(name)
 
     def _partition_done(self, partition: str) -> Iterable[Job]:
-        if partition == "workspaces":
+        if partition == st.WORKSPACES_PARTITION:
             return ()
         self.state = self.capture.partition_done(partition, self.state)
         oldest_open = min(self.scheduler.open, key=self.scheduler.rank.get, default=None)

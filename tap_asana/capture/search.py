@@ -32,7 +32,7 @@ class WorkspaceSearch:
         if st.is_done(self.capture.state, self.partition):
             # Resuming after the search was read: one request tells the plan again.
             path, query = TaskSearch.request({"workspace": self.workspace})
-            return self.capture.reader.request("workspaces", TaskSearch.name, path,
+            return self.capture.reader.request(st.WORKSPACES_PARTITION, TaskSearch.name, path,
                                                dict(query, limit=1, opt_fields="name"), self.on_records_again,
                                                self.on_fail)
         self.since = self.capture.workspace_since(self.workspace)
