@@ -9,7 +9,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.9",
     packages=find_packages(include=["tap_asana", "tap_asana.*", "fake_asana", "fake_asana.*"]),
-    package_data={"tap_asana": ["schemas/*.json", "schemas/shared/*.json"]},
+    package_data={"tap_asana": ["schemas/*.json", "schemas/shared/*.json", "contract.json"]},
     install_requires=[
         "singer-python>=6.0,<7",
         "requests>=2.28,<3",
