@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test demo bench soak clean meltano-check postgres-check stitch-check
+.PHONY: test demo bench soak clean contract-check meltano-check postgres-check stitch-check
 
 $(VENV)/.installed: setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ demo: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+contract-check: $(VENV)/.installed
+	$(PY) scripts/contract_check.py
 
 soak: $(VENV)/.installed
 	TAP_ASANA_SOAK=1 $(PY) -m pytest -q -s tests/test_faults.py

@@ -123,9 +123,11 @@ class Spec:
             refs = [p for p in parts if "$ref" in p]
             extras = [p for p in parts if "$ref" not in p]
             nullable = nullable or any(p.get("nullable") for p in extras)
-            if refs and not any(p.get("properties") for p in extras):
+            if len(refs) == 1:  # a reference, perhaps with a few fields of its own added
                 spec = self.field(refs[0])
-                return _typed(spec["type"], nullable, **{k: v for k, v in spec.items() if k != "type"})
+                own = {k: v for e in extras for k, v in self.fields_of(e).items()}
+                extra = {k: v for k, v in spec.items() if k != "type"}
+                return _typed(spec["type"], nullable, **extra, **({"fields": own} if own else {}))
             return _typed(["object"], nullable, fields=self.fields_of(schema))
         alternatives = schema.get("anyOf") or schema.get("oneOf")
         if alternatives:

@@ -44,12 +44,19 @@ def _resolve(node: Any, cache: dict[str, Any], stack: tuple[str, ...] = ()) -> A
 
 
 def load_schemas() -> dict[str, dict[str, Any]]:
-    """Every stream's schema, ``$ref``-free, as fresh dicts owned by the caller."""
+    """Every stream's schema, ``$ref``-free, as fresh dicts owned by the caller. A column Asana
+    does not return for the stream's resource (``Stream.unreturned``) says so in its description."""
     cache: dict[str, Any] = {}
-    return {
-        name: _resolve({"$ref": f"{name}.json"}, cache)
-        for name in STREAMS
-    }
+    schemas = {name: _resolve({"$ref": f"{name}.json"}, cache) for name in STREAMS}
+    for name, stream in STREAMS.items():
+        for column in stream.unreturned:
+            schemas[name]["properties"][column]["description"] = UNRETURNED.format(stream=name)
+    return schemas
+
+
+#: The description of a column Asana's API does not return for the stream's resource.
+UNRETURNED = ("Always null: Asana's API does not return this field for {stream} (its OpenAPI description does "
+              "not define it). The column is kept so that existing tables keep their shape.")
 
 
 def _metadata(stream: type, schema: dict[str, Any]) -> list[dict[str, Any]]:

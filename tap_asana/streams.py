@@ -44,6 +44,12 @@ class Stream:
     #: whether Asana serves it only on paid plans: a 402 then means "no such data here",
     #: logged at INFO, not a skip worth a WARNING
     paid: ClassVar[bool] = False
+    #: the resource of Asana's contract (``contract.json``) the records are, where the route
+    #: returns a union of several kinds (``/memberships``): the kind this stream holds
+    contract_resource: ClassVar[Optional[str]] = None
+    #: columns of the hosted integration's tables that Asana's contract does not define for this
+    #: resource: kept in the schema (so tables keep their shape), never asked for, always null
+    unreturned: ClassVar[Tuple[str, ...]] = ()
 
     @classmethod
     def request(cls, context: Mapping[str, str]) -> Tuple[str, Dict[str, str]]:
@@ -54,10 +60,14 @@ class Stream:
 
     @classmethod
     def opt_fields(cls, selected_paths: Iterable[str]) -> str:
-        """Asana field paths for the selected schema leaf paths, plus walk fields."""
+        """Asana field paths for the selected schema leaf paths, plus walk fields: never a
+        column Asana does not return, nor one another listing fills (teams' ``users``)."""
         fields = set(cls.walk_fields)
+        skip = set(cls.unreturned) | ({cls.column_from[0]} if cls.column_from else set())
         for path in selected_paths:
             head, _, rest = path.partition(".")
+            if head in skip:
+                continue
             head = cls.renames.get(head, head)
             fields.add(f"{head}.{rest}" if rest else head)
         fields.discard("gid")  # Asana always returns gid
@@ -124,6 +134,7 @@ class Projects(Stream):
     params = {"workspace": "{workspace}"}
     replication_method = INCREMENTAL
     replication_key = "modified_at"
+    unreturned = ("is_template",)
 
 
 class Sections(Stream):
@@ -247,6 +258,10 @@ class Portfolios(Stream):
     parent = Workspaces
     params = {"workspace": "{workspace}", "owner": "me"}
     paid = True
+    #: the hosted integration gave portfolios the projects' columns; these are not a portfolio's
+    unreturned = ("completed", "completed_at", "completed_by", "created_from_template", "current_status",
+                  "default_view", "due_date", "followers", "html_notes", "icon", "is_template", "modified_at",
+                  "notes", "project_brief", "team")
 
 
 class PortfolioItems(Stream):
@@ -357,6 +372,9 @@ class ProjectMemberships(Stream):
     path = "/memberships"
     parent = Projects
     params = {"parent": "{gid}"}
+    contract_resource = "ProjectMembershipCompactResponse"
+    #: fields of the older ``/projects/{gid}/project_memberships`` records, not of ``/memberships``'
+    unreturned = ("project", "user", "write_access")
 
 
 class StatusUpdates(Stream):
@@ -402,6 +420,8 @@ class PortfolioMemberships(Stream):
     parent = Portfolios
     params = {"portfolio": "{gid}"}
     paid = True
+    #: the newer membership fields, which ``/portfolio_memberships`` does not define
+    unreturned = ("member", "parent", "resource_subtype")
 
 
 class PortfolioStatusUpdates(StatusUpdates):

@@ -4,6 +4,7 @@ the data what a sync must emit (an oracle written independently of the tap's wal
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set
 import jsonschema
 
 from tap_asana.discover import discover
+from tap_asana.streams import STREAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -246,5 +248,15 @@ def shape_like(schema: Mapping[str, Any], value: Any, top: bool = True) -> Any:
     return {k: shape_like(props[k], v, False) for k, v in value.items() if k in props}
 
 
+def expected_row(stream: str, record: Mapping[str, Any]) -> Any:
+    """The row a sync must send for the server's full record: cut to the stream's schema, and
+    null in the columns Asana's contract does not define for the resource (never asked for)."""
+    row = shape_like(schemas()[stream], record)
+    for column in STREAMS[stream].unreturned:
+        row[column] = None
+    return row
+
+
+@functools.lru_cache(maxsize=None)
 def schemas() -> Dict[str, Dict[str, Any]]:
     return {e["stream"]: e["schema"] for e in discover()["streams"]}

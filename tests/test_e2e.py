@@ -14,7 +14,7 @@ from fake_asana import FakeAsana
 from tap_asana import state as st
 from tap_asana.client import format_asana_time, parse_asana_time
 from tests.tapkit import (START_DATE, assert_valid_singer, catalog_for, config_for, expected_records, record_key,
-                          run_tap, schemas, shape_like)
+                          run_tap, expected_row, schemas)
 
 SCHEMAS = schemas()
 
@@ -38,7 +38,7 @@ def assert_matches_server(run, expected: Dict[str, Dict[str, Dict[str, Any]]], s
             f"{stream}: missing {sorted(set(expected[stream]) - set(gids))[:5]}, "
             f"extra {sorted(set(gids) - set(expected[stream]))[:5]}")
         for record, gid in zip(records, gids):
-            want = strip_nulls(shape_like(SCHEMAS[stream], expected[stream][gid]))
+            want = strip_nulls(expected_row(stream, expected[stream][gid]))
             assert strip_nulls(record) == want, f"{stream} {gid} differs from the server's copy"
 
 

@@ -13,7 +13,7 @@ from tap_asana.capture.events import what_changed
 from tap_asana.streams import STREAMS
 from tests.test_e2e import strip_nulls
 from tests.tapkit import (START_DATE, assert_valid_singer, catalog_for, config_for, expected_records, record_key,
-                          run_tap, schemas, shape_like, value_rows)
+                          run_tap, expected_row, schemas, value_rows)
 
 SCHEMAS = schemas()
 NEW = ("custom_fields", "task_custom_field_values", "attachments", "project_memberships", "team_memberships",
@@ -38,7 +38,7 @@ def assert_equal_to_server(run, expected, streams) -> None:
             f"{stream}: missing {sorted(set(expected[stream]) - set(keys))[:3]}, "
             f"extra {sorted(set(keys) - set(expected[stream]))[:3]}")
         for record, key in zip(got.get(stream, []), keys):
-            assert strip_nulls(record) == strip_nulls(shape_like(SCHEMAS[stream], expected[stream][key])), \
+            assert strip_nulls(record) == strip_nulls(expected_row(stream, expected[stream][key])), \
                 f"{stream} {key} differs from the server's copy"
 
 

@@ -11,7 +11,7 @@ project read in full, which looks further back than the first.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Container, Dict, List, Optional
+from typing import Any, Container, Dict, List, Mapping, Optional, Sequence
 
 from tap_asana.capture.sink import Sink
 from tap_asana.client import parse_asana_time
@@ -37,14 +37,20 @@ class Everything:
 EVERYTHING = Everything()
 
 
+def family_fields(selected: Mapping[str, Sequence[str]]) -> List[str]:
+    """The field paths every read of a task or subtask asks for, from the selected leaf paths of
+    each stream (`selected`: stream -> paths): tasks and subtasks share columns, so one list serves
+    both (and search, and reads by gid); value rows are made from the task's custom_fields."""
+    paths = {p for name in ("tasks", "subtasks") for p in selected.get(name, ())}
+    if VALUES in selected:
+        paths.update(TaskCustomFieldValues.task_fields(selected[VALUES]))
+    return list(TaskSearch.walk_fields) + sorted(paths)
+
+
 class TaskFamily:
     def __init__(self, reader: Reader, sink: Sink):
         self.reader, self.sink = reader, sink
-        # Tasks and subtasks share columns: one field list serves both (and search, and by-id reads).
-        paths = {p for n in ("tasks", "subtasks") if n in reader.selected for p in reader.selected[n].paths}
-        if VALUES in reader.selected:  # the rows are made from the task's custom_fields
-            paths.update(TaskCustomFieldValues.task_fields(reader.selected[VALUES].paths))
-        self.fields = list(TaskSearch.walk_fields) + sorted(paths)
+        self.fields = family_fields({name: sel.paths for name, sel in reader.selected.items()})
         # task gid -> the widest look-back its subtasks / its stories (attachments) were listed with this run
         self.walked: Dict[str, dt.timedelta] = {}
         self.children_read: Dict[str, Dict[str, dt.timedelta]] = {s.name: {} for s in PER_TASK}
