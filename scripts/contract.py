@@ -8,7 +8,8 @@ takes facts only from it, no prose, and writes ``tap_asana/contract.json``:
 
 - ``routes``: every GET route (path parameters written ``{gid}``), with its operation id,
   its query parameters (JSON type, and whether required), the name of the ``opt_fields``
-  list it documents, and the resource its ``data`` holds (a list or one record);
+  list it documents, the resource its ``data`` holds (a list or one record) and the other
+  members of its answer (``envelope``: ``next_page``, or the events' ``sync`` and ``has_more``);
 - ``opt_fields``: those lists, each named after the first operation (in path order) that
   documents it: every task listing shares ``getTasksForProject``'s;
 - ``resources``: every resource those routes return or reference, keyed by the spec's schema
@@ -117,7 +118,9 @@ class Spec:
         """One field's type: JSON types, format, enum, ref / items / fields."""
         nullable = bool(schema.get("nullable"))
         if "$ref" in schema:
-            return _typed(["object"], nullable, ref=self.ref(_name(schema["$ref"])))
+            name = _name(schema["$ref"])
+            nullable = nullable or bool(self.schemas[name].get("nullable"))
+            return _typed(["object"], nullable, ref=self.ref(name))
         parts = schema.get("allOf")
         if parts:
             refs = [p for p in parts if "$ref" in p]
@@ -185,17 +188,28 @@ class Spec:
             route: Dict[str, Any] = {"operation": operation["operationId"], "query": dict(sorted(query.items()))}
             if resource:
                 route.update(resource=self.ref(resource), list=many)
+            envelope = self.envelope_of(operation)
+            if envelope:
+                route["envelope"] = envelope
             if opt_fields:
                 route["opt_fields"] = opt_fields
             out[re.sub(r"\{[^}]+\}", "{gid}", path)] = route
         return out
 
-    def data_of(self, operation: Dict[str, Any]) -> Tuple[Optional[str], bool]:
+    def answer_of(self, operation: Dict[str, Any]) -> Dict[str, Any]:
+        """The schema of the 200 answer's body."""
         responses = operation.get("responses", {})
         answer = responses.get(200) or responses.get("200") or {}
         schema = ((answer.get("content") or {}).get("application/json") or {}).get("schema") or {}
-        if "$ref" in schema:
-            schema = self.schemas[_name(schema["$ref"])]
+        return self.schemas[_name(schema["$ref"])] if "$ref" in schema else schema
+
+    def envelope_of(self, operation: Dict[str, Any]) -> Dict[str, Any]:
+        """The body's members beside `data`: `next_page` on listings, `sync` and `has_more` on events."""
+        members = (self.answer_of(operation).get("properties") or {}).items()
+        return {name: self.field(sub) for name, sub in sorted(members) if name != "data"}
+
+    def data_of(self, operation: Dict[str, Any]) -> Tuple[Optional[str], bool]:
+        schema = self.answer_of(operation)
         data = (schema.get("properties") or {}).get("data")
         if not data:
             return None, False

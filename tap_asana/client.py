@@ -19,6 +19,7 @@ import requests
 import urllib3
 
 from tap_asana.config import CLOCK_SKEW, Config
+from tap_asana.contract import template_of
 from tap_asana.errors import (AsanaError, AuthRejected, Fatal, OffsetExpired, RateLimited, SearchStuck, Skip,
                               SyncExpired, Transient, Unreachable, _shape, classify)
 from tap_asana.paging import EventListing, Listing, SearchListing, format_asana_time, parse_asana_time
@@ -345,8 +346,7 @@ class AsanaClient:
 
 def route_of(path: str) -> str:
     """'/tasks/123/stories' -> 'GET /tasks/{gid}/stories', for counting requests."""
-    parts = ["{gid}" if p.isdigit() or p == "me" else p for p in path.split("/")]
-    return "GET " + "/".join(parts)
+    return "GET " + template_of(path)
 
 
 class _TooLong(Exception):

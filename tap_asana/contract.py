@@ -24,6 +24,11 @@ def route_template(path: str) -> str:
     return _PLACEHOLDER.sub("{gid}", path)
 
 
+def template_of(path: str) -> str:
+    """The template of a path as sent: ``/tasks/123/stories`` -> ``/tasks/{gid}/stories``."""
+    return "/".join("{gid}" if p.isdigit() or p == "me" else p for p in path.split("/"))
+
+
 class Contract:
     def __init__(self, data: Mapping[str, Any]):
         self.source: Mapping[str, Any] = data["source"]
@@ -33,7 +38,8 @@ class Contract:
 
     # --- routes ----------------------------------------------------------------------------------
     def route(self, path: str) -> Optional[Mapping[str, Any]]:
-        return self.routes.get(route_template(path))
+        """A route by its template (``/tasks/{task_gid}``) or by a path as sent (``/tasks/123``)."""
+        return self.routes.get(template_of(route_template(path)))
 
     def documented(self, path: str) -> List[str]:
         """The opt_fields a route's own documentation lists."""
@@ -56,7 +62,14 @@ class Contract:
 
     def field(self, resource: str, path: str) -> Optional[Mapping[str, Any]]:
         """The description of a dotted field path of a resource, or None if undefined."""
-        candidates: List[Mapping[str, Any]] = [self.fields(resource)]
+        return self._follow([self.fields(resource)], path)
+
+    def member(self, path: str, name: str) -> Optional[Mapping[str, Any]]:
+        """The description of a member of a route's answer beside `data` (dotted: ``next_page.offset``)."""
+        route = self.route(path) or {}
+        return self._follow([route.get("envelope") or {}], name)
+
+    def _follow(self, candidates: List[Mapping[str, Any]], path: str) -> Optional[Mapping[str, Any]]:
         spec: Optional[Mapping[str, Any]] = None
         for depth, step in enumerate(path.split(".")):
             spec = next((fields[step] for fields in candidates if step in fields), None)
@@ -93,6 +106,20 @@ class Contract:
         """What the contract says a field is, in a few words: ``a string (date-time)``."""
         spec = self.field(resource, path)
         return describe(spec) if spec else "not defined"
+
+
+_JSON_TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+               "object": (dict,), "array": (list,), "null": (type(None),)}
+
+
+def conforms(value: Any, spec: Mapping[str, Any]) -> bool:
+    """Whether a value has one of the JSON types a description allows (a bool is no number)."""
+    kinds = spec.get("type") or []
+    if not kinds:
+        return True
+    if isinstance(value, bool):
+        return "boolean" in kinds
+    return any(isinstance(value, _JSON_TYPES.get(kind, ())) for kind in kinds)
 
 
 def describe(spec: Mapping[str, Any]) -> str:

@@ -11,6 +11,7 @@ import logging
 from typing import Any, Dict, List, Optional
 from urllib.parse import urlparse
 
+from tap_asana import contract
 from tap_asana.errors import Fatal, OffsetExpired, SearchStuck, SyncExpired, _shape
 
 LOGGER = logging.getLogger("tap_asana")
@@ -51,8 +52,7 @@ class Listing:
             self.offset, self.offsets_seen = None, set()
             self.replay, self.pages, self.stale = self.pages, 0, 0
             return []
-        next_page = body.get("next_page") if self.paginated else None
-        self.offset = next_page.get("offset") if isinstance(next_page, dict) else None
+        self.offset = self._offset(body) if self.paginated else None
         if self.offset in self.offsets_seen:
             raise Fatal(f"Asana returned the same offset twice on {self.path}; stopping that loop")
         if self.offset:
@@ -67,6 +67,14 @@ class Listing:
             _check_progress(url, self.pages, self.client.config.max_pages,
                             self.stale if self.stale > self.replay else 0)
         return fresh
+
+
+    def _offset(self, body: Dict[str, Any]) -> Optional[str]:
+        """The next page's offset (None: the last page), each part held to Asana's contract."""
+        next_page = checked(self.path, body, "next_page")
+        if not isinstance(next_page, dict) or next_page.get("offset") is None:
+            return None
+        return checked(self.path, next_page, "next_page.offset")
 
 
 class SearchListing:
@@ -127,15 +135,33 @@ class EventListing:
                                self.resource, exc)
             self.sync, self.expired, self.done = exc.sync or None, True, True
             return []
-        if not isinstance(body.get("sync"), str) or not isinstance(body["data"], list):
-            raise Fatal("Asana answered /events without a sync token or a list of events", 200, "/events")
-        self.sync = body["sync"]
-        self.done = not body.get("has_more")
+        if not isinstance(body["data"], list):
+            raise Fatal(f"GET /events answered data as {_shape(body['data'])} where a list of events belongs: this "
+                        "is not Asana's API as the tap knows it. Check api_url", 200, "/events")
+        self.sync = checked("/events", body, "sync", required=True)
+        self.done = not checked("/events", body, "has_more")
         self.pages += 1
         if not self.done:
             _check_progress(f"{self.client.config.api_url}/events?resource={self.resource}", self.pages,
                             self.client.config.max_pages, 0)
         return body["data"]
+
+
+def checked(path: str, holder: Dict[str, Any], name: str, required: bool = False) -> Any:
+    """A member of an answer the tap relies on (`name`, dotted below the answer: ``next_page.offset``),
+    held to the type Asana's contract gives it; a mismatch stops the run with one line that says
+    where and what was promised (absent counts as null unless `required`)."""
+    key = name.rsplit(".", 1)[-1]
+    value = holder.get(key)
+    spec = contract.load().member(path, name)
+    if spec is None or (value is None and not required) or (value is not None and contract.conforms(value, spec)):
+        return value
+    route = contract.template_of(path)
+    operation = (contract.load().route(route) or {}).get("operation", "its operation")
+    got = "nothing" if value is None else _shape(value)
+    raise Fatal(f"GET {route} answered {name} as {got}, where Asana's OpenAPI description ({operation}) promises "
+                f"{contract.describe(spec)}: the tap cannot read on. If this is Asana, report it; else check api_url",
+                200, path)
 
 
 def _records(data: Any, url: str) -> List[Dict[str, Any]]:

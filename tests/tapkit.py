@@ -201,7 +201,8 @@ def _more(export: Mapping[str, Any], out: Mapping[str, List[Dict[str, Any]]], re
           forbidden_projects: Set[str], free_workspaces: Set[str]) -> Dict[str, List[Dict[str, Any]]]:
     """The streams of issue 12. Paid ones (custom fields, goals, portfolio memberships, time
     tracking, portfolios' status updates) only from workspaces not free; per-task ones only of
-    the tasks and subtasks sent; per-project ones only of readable projects."""
+    the tasks and subtasks sent; per-project ones (attachments of projects too) only of readable
+    projects."""
     tasks = {t["gid"]: t for t in export["tasks"]}
     workspace_of = {p["gid"]: p["workspace"]["gid"] for p in export["projects"] + export["portfolios"]}
     paid = {w["gid"] for w in export["workspaces"]} - set(free_workspaces)
@@ -216,7 +217,7 @@ def _more(export: Mapping[str, Any], out: Mapping[str, List[Dict[str, Any]]], re
         "custom_fields": [f for f in export["custom_fields"] if (field_spaces.get(f["gid"]) or paid) & paid],
         "task_custom_field_values": [row for task in sent_tasks for row in value_rows(task)
                                      if after("task_custom_field_values", row, "modified_at")],
-        "attachments": [a for a in export["attachments"] if a["parent"]["gid"] in reached
+        "attachments": [a for a in export["attachments"] if a["parent"]["gid"] in reached | readable
                         and after("attachments", a, "created_at")],
         "project_memberships": [m for m in export["project_memberships"] if m["parent"]["gid"] in readable],
         "team_memberships": export["team_memberships"],

@@ -291,13 +291,56 @@ def test_conform_makes_gids_strings_with_one_warning_per_stream(caplog):
 @pytest.mark.parametrize("stream, record, words", [
     ("tasks", {"name": "x", "modified_at": "2026-01-01T00:00:00Z"}, "tasks record without a usable gid"),
     ("tasks", {"gid": "", "modified_at": "2026-01-01T00:00:00Z"}, "without a usable gid"),
-    ("tasks", {"gid": "5"}, "tasks record 5 with modified_at None"),
-    ("tasks", {"gid": "5", "modified_at": "last week"}, "'last week', not a date-time"),
+    ("tasks", {"gid": "5", "modified_at": "last week"},
+     "tasks record 5 with modified_at 'last week', where its OpenAPI description promises a string (date-time)"),
     ("stories", {"gid": "6", "created_at": 1700000000}, "stories record 6 with created_at 1700000000"),
 ])
 def test_conform_refuses_what_it_cannot_fix_naming_stream_and_gid(stream, record, words):
     with pytest.raises(BadRecord, match=re.escape(words)):
         Conformer().record(stream, record)
+
+
+def test_conform_sends_a_record_without_its_replication_key_with_one_warning_per_stream(caplog):
+    conform = Conformer()
+    assert conform.record("projects", {"gid": "1"}) == {"gid": "1"}
+    assert conform.record("projects", {"gid": "2", "modified_at": None})["gid"] == "2"
+    assert conform.record("stories", {"gid": "3"})["gid"] == "3"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2
+    assert "projects record 1 without modified_at, which its OpenAPI description promises (a string (date-time))" \
+        in warnings[0] and "stories record 3 without created_at" in warnings[1]
+
+
+def test_a_project_without_modified_at_is_sent_with_one_warning_through_the_cli(tmp_path):
+    with Hostile() as h:
+        h.asana()
+        h.route("/api/1.0/projects", h.json({"data": [{"gid": "21", "name": "no time"},
+                                                       {"gid": "22", "name": "dated", "modified_at": None}],
+                                              "next_page": None}))
+        run = run_tap(tmp_path, {"access_token": "pat", "api_url": h.api_url, "max_retries": 2},
+                      catalog_for(["projects"]), timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert sorted(r["gid"] for r in run.records("projects")) == ["21", "22"]
+    warnings = [line for line in run.stderr.splitlines() if "without modified_at" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("WARNING") and "projects record 21" in warnings[0]
+    assert run.final_state["bookmarks"]["projects"]["modified_at"]
+
+
+@pytest.mark.parametrize("next_page, words", [
+    ({"offset": {"token": "x"}}, "GET /projects answered next_page.offset as an object with keys token, where "
+                                 "Asana's OpenAPI description (getProjects) promises a string"),
+    ("page 2", "GET /projects answered next_page as a str, where Asana's OpenAPI description (getProjects) "
+               "promises an object, or null"),
+])
+def test_a_malformed_next_page_is_one_critical_naming_route_and_field(tmp_path, next_page, words):
+    with Hostile() as h:
+        h.asana()
+        h.route("/api/1.0/projects", h.json({"data": [{"gid": "21", "modified_at": "2026-01-01T00:00:00.000Z"}],
+                                              "next_page": next_page}))
+        run = run_tap(tmp_path, {"access_token": "pat", "api_url": h.api_url, "max_retries": 2},
+                      catalog_for(["projects"]), timeout=60)
+    line = one_critical(run, words)
+    assert "bug in tap-asana" not in line
 
 
 def test_conform_accepts_every_record_of_the_fake(fake_asana):

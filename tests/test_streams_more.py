@@ -107,8 +107,11 @@ def test_a_full_run_lists_each_project_team_and_portfolio_once_and_each_task_sen
     paid_portfolios = [p for p in export["portfolios"] if p["workspace"]["gid"] not in free_of(export)]
     assert routes["GET /portfolio_memberships"] == len(paid_portfolios)
     assert routes["GET /status_updates"] == readable + len(paid_portfolios)
-    # attachments: once per task or subtask sent (a first run's bound is start_date)
-    assert routes["GET /attachments"] == len({r["gid"] for r in run.records("tasks") + run.records("subtasks")})
+    # attachments: once per task or subtask sent (a first run's bound is start_date), and once per project
+    tasks = len({r["gid"] for r in run.records("tasks") + run.records("subtasks")})
+    assert routes["GET /attachments"] == tasks + readable
+    of_projects = {a["gid"] for a in export["attachments"] if a["parent"]["resource_type"] == "project"}
+    assert of_projects <= {a["gid"] for a in run.records("attachments")}
 
 
 # --- incremental runs -------------------------------------------------------------------------------------

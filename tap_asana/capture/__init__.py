@@ -150,7 +150,7 @@ class Capture:
 
     def project_streams(self) -> List[str]:
         """The streams read below a project this run: what its sync token covers."""
-        return self.wanted + [n for n in ("sections",) + PROJECT_CHILDREN if self.sink.wants(n)]
+        return list(dict.fromkeys(self.wanted + [n for n in ("sections",) + PROJECT_CHILDREN if self.sink.wants(n)]))
 
     def must_walk_subtasks(self, workspace: str, project_known: bool) -> bool:
         """Whether a full read opens every task for its subtasks: when subtasks or stories are

@@ -54,7 +54,7 @@ class ProjectEvents:
         self.tasks: Dict[str, Optional[str]] = {}
         self.left: set = set()  # tasks removed from the project: their `tasks` row must say so
         self.sections_changed = False
-        self.members_changed = self.status_updates_added = False
+        self.members_changed = self.status_updates_added = self.attachments_added = False
 
     def job(self) -> Job:
         return self.capture.reader.events(self.partition, self.project, self.token,
@@ -80,6 +80,8 @@ class ProjectEvents:
                 self.members_changed = True
             elif kind == "status update":
                 self.status_updates_added = True
+            elif kind == "project attachment":
+                self.attachments_added = True
         return []
 
     def on_events_failed(self, error: Skip) -> List[Job]:
@@ -99,7 +101,8 @@ class ProjectEvents:
         full = listing.expired or self.due
         self.capture.keep_token(self.project, listing.sync, full, self.covers, first=full and not self.known)
         jobs = self._sections(full) + ProjectChildren(self.capture, self.partition, self.project).jobs(
-            full, self.members_changed, self.status_updates_added, self.shift if full else self.capture.LOOKBACK)
+            full, self.members_changed, self.status_updates_added, self.attachments_added,
+            self.shift if full else self.capture.LOOKBACK)
         for gid, deleted_at in self.tasks.items():
             if deleted_at is not None:
                 self.capture.deleted(gid, deleted_at)
@@ -167,7 +170,9 @@ def what_changed(event: Mapping[str, Any]) -> Tuple[str, Optional[str]]:
     """What an event says changed below a project: ("task", gid) for a task or subtask to read
     again (its own event, or a story's on it), ("task deleted", gid), ("section", gid),
     ("section deleted", gid), ("members", gid) when the project's members changed,
-    ("status update", gid) for a status update, or ("", None) for what the tap does not follow."""
+    ("status update", gid) for a status update, ("project attachment", gid) for a file attached to the
+    project itself, or ("", None) for what the tap does not follow (a file attached to a task adds a
+    story to it, which names the task)."""
     resource, parent = event.get("resource") or {}, event.get("parent") or {}
     kind, gid, deleted = resource.get("resource_type"), resource.get("gid"), event.get("action") == "deleted"
     if kind == "task" and gid:
@@ -178,6 +183,8 @@ def what_changed(event: Mapping[str, Any]) -> Tuple[str, Optional[str]]:
         return ("section deleted" if deleted else "section"), gid
     if kind == "status_update" and gid:
         return "status update", gid
+    if kind == "attachment" and parent.get("resource_type") == "project" and gid:
+        return "project attachment", gid
     if (kind == "project" and (event.get("change") or {}).get("field") == "members") \
             or (kind in ("membership", "project_membership") and gid):
         return "members", gid
