@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import errors
-from .errors import ApiError, bad_param, not_found
+from .errors import FORBIDDEN, MULTI_WORKSPACE, ApiError, bad_param, not_found
 from .events import EventLog
 from .more_api import MoreApi
 from .options import Options
@@ -64,8 +64,6 @@ ROUTES: Tuple[Tuple[str, str], ...] = (
     ("/events", "events"),
 )
 SEARCH_ROUTE = "GET /workspaces/{gid}/tasks/search"
-MULTI_WORKSPACE = "This request accesses data in multiple workspaces. Please specify a workspace or team."
-FORBIDDEN = "Forbidden"
 #: /workspaces/{gid}/users and /teams/{gid}/users take no `limit`: alphabetical, at most 2000.
 MEMBER_LIST_MAX = 2000
 SEARCH_SORT_KEYS = {"modified_at": "modified_at", "created_at": "created_at", "completed_at": "completed_at",

@@ -24,18 +24,6 @@ HOUR_MS = 3_600_000
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class MoreRel:
-    """Relations of the new resources (owner -> gids in gid order)."""
-
-    ATTACHMENTS = "parent.attachments"  # task or project -> attachments
-    PROJECT_MEMBERSHIPS = "project.memberships"
-    TEAM_MEMBERSHIPS = "team.memberships"
-    PORTFOLIO_MEMBERSHIPS = "portfolio.memberships"
-    STATUS_UPDATES = "parent.status_updates"  # project, portfolio or goal -> status updates
-    WORKSPACE_GOALS = "workspace.goals"
-    TASK_TIME_ENTRIES = "task.time_tracking_entries"
-
-
 #: Generation rates. Each count scales with the preset through the objects it hangs off.
 TASK_ATTACHMENT_SHARE = 0.2  # tasks and subtasks with 1-2 attachments
 PROJECT_ATTACHMENT_SHARE = 0.3  # projects with a "Key resources" file
@@ -81,14 +69,14 @@ class MoreBuilder:
                   "project": Ref(project["gid"]),
                   "write_access": "full_write" if access_level in ("admin", "editor") else "comment_only"}
         self.store.add(record)
-        self.store.link(MoreRel.PROJECT_MEMBERSHIPS, project["gid"], record["gid"])
+        self.store.link(Rel.PROJECT_MEMBERSHIPS, project["gid"], record["gid"])
         return record
 
     def team_membership(self, team: str, user: str, is_admin: bool, is_guest: bool = False) -> Record:
         record = {"gid": self.store.new_gid(), "resource_type": "team_membership", "user": Ref(user),
                   "team": Ref(team), "is_guest": is_guest, "is_limited_access": False, "is_admin": is_admin}
         self.store.add(record)
-        self.store.link(MoreRel.TEAM_MEMBERSHIPS, team, record["gid"])
+        self.store.link(Rel.TEAM_MEMBERSHIPS, team, record["gid"])
         return record
 
     def portfolio_membership(self, portfolio: Record, user: str, access_level: str) -> Record:
@@ -96,7 +84,7 @@ class MoreBuilder:
                   "resource_subtype": "portfolio_membership", "parent": Ref(portfolio["gid"]), "member": Ref(user),
                   "access_level": access_level, "portfolio": Ref(portfolio["gid"]), "user": Ref(user)}
         self.store.add(record)
-        self.store.link(MoreRel.PORTFOLIO_MEMBERSHIPS, portfolio["gid"], record["gid"])
+        self.store.link(Rel.PORTFOLIO_MEMBERSHIPS, portfolio["gid"], record["gid"])
         return record
 
     # --- status updates ---------------------------------------------------------------------------
@@ -111,7 +99,7 @@ class MoreBuilder:
                           "modified_at": fmt_datetime(created), "parent": Ref(parent["gid"]),
                           **self.b.likes(parent["workspace"].gid), "reaction_summary": []}
         self.store.add(record)
-        self.store.link(MoreRel.STATUS_UPDATES, parent["gid"], record["gid"])
+        self.store.link(Rel.STATUS_UPDATES, parent["gid"], record["gid"])
         current = parent.get("current_status_update")
         newest = self.store.records.get(current.gid) if isinstance(current, Ref) else None
         if newest is None or newest["created_at"] <= record["created_at"]:
@@ -165,7 +153,7 @@ class MoreBuilder:
         }
         record["metric"]["current_display_value"] = str(int(record["metric"]["current_number_value"]))
         self.store.add(record)
-        self.store.link(MoreRel.WORKSPACE_GOALS, workspace, record["gid"])
+        self.store.link(Rel.WORKSPACE_GOALS, workspace, record["gid"])
         return record
 
     def goal_status(self, goal: Record, created: int) -> Record:
@@ -195,7 +183,7 @@ class MoreBuilder:
         if host in ("external", "gdrive"):
             record["connected_to_app"] = False
         self.store.add(record)
-        self.store.link(MoreRel.ATTACHMENTS, parent["gid"], gid)
+        self.store.link(Rel.ATTACHMENTS, parent["gid"], gid)
         return record
 
     def attachment_story(self, task: Record, attachment: Record, author: str) -> Record:
@@ -221,7 +209,7 @@ class MoreBuilder:
             "approval_status": self.b.weighted(ENTRY_APPROVAL), "billable_status": self.b.weighted(BILLABLE),
         }
         self.store.add(record)
-        self.store.link(MoreRel.TASK_TIME_ENTRIES, task["gid"], record["gid"])
+        self.store.link(Rel.TASK_TIME_ENTRIES, task["gid"], record["gid"])
         task["actual_time_minutes"] = (task["actual_time_minutes"] or 0) + duration
         return record
 

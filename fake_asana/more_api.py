@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .errors import ApiError, bad_param, not_found
-from .more import DATE, MoreRel, Record
+from .more import DATE, Record
 from .store import Rel
 from .timefmt import parse_us
 
@@ -79,7 +79,7 @@ class MoreApi:
     # --- attachments --------------------------------------------------------------------------------
     def attachments(self, request: Any) -> Dict[str, Any]:
         parent = self._parent(request, "parent", ("task", "project"))
-        return self.api._list(request, self.store.related_records(MoreRel.ATTACHMENTS, parent["gid"]))
+        return self.api._list(request, self.store.related_records(Rel.ATTACHMENTS, parent["gid"]))
 
     def attachment(self, request: Any, gid: str) -> Dict[str, Any]:
         return self.api._one(request, self.api._get(gid, "attachment"))
@@ -90,7 +90,7 @@ class MoreApi:
         parent = self._parent(request, "parent", ("project", "portfolio", "goal"))
         if parent["resource_type"] == "goal":
             raise bad_param("parent", "goal memberships are not served by this fake")
-        relation = {"project": MoreRel.PROJECT_MEMBERSHIPS, "portfolio": MoreRel.PORTFOLIO_MEMBERSHIPS}
+        relation = {"project": Rel.PROJECT_MEMBERSHIPS, "portfolio": Rel.PORTFOLIO_MEMBERSHIPS}
         records = self.store.related_records(relation[parent["resource_type"]], parent["gid"])
         member = request.params.get("member")
         if member:
@@ -109,12 +109,12 @@ class MoreApi:
         user = self.api._user(params["user"])
         workspace = self.api._get(params["workspace"], "workspace")
         records = [m for t in self.store.related(Rel.WORKSPACE_TEAMS, workspace["gid"])
-                   for m in self.store.related_records(MoreRel.TEAM_MEMBERSHIPS, t) if m["user"].gid == user["gid"]]
+                   for m in self.store.related_records(Rel.TEAM_MEMBERSHIPS, t) if m["user"].gid == user["gid"]]
         return self.api._list(request, sorted(records, key=lambda r: r["gid"]))
 
     def team_memberships_of_team(self, request: Any, gid: str) -> Dict[str, Any]:
         team = self.api._get(gid, "team")
-        return self.api._list(request, self.store.related_records(MoreRel.TEAM_MEMBERSHIPS, team["gid"]))
+        return self.api._list(request, self.store.related_records(Rel.TEAM_MEMBERSHIPS, team["gid"]))
 
     def team_membership(self, request: Any, gid: str) -> Dict[str, Any]:
         return self.api._one(request, self.api._get(gid, "team_membership"))
@@ -129,13 +129,13 @@ class MoreApi:
         workspace = self.api._get(params["workspace"], "workspace")
         self.api._premium(workspace["gid"])
         records = [m for p in self.store.related(Rel.WORKSPACE_PORTFOLIOS, workspace["gid"])
-                   for m in self.store.related_records(MoreRel.PORTFOLIO_MEMBERSHIPS, p)
+                   for m in self.store.related_records(Rel.PORTFOLIO_MEMBERSHIPS, p)
                    if m["user"].gid == user["gid"]]
         return self.api._list(request, sorted(records, key=lambda r: r["gid"]))
 
     def portfolio_memberships_of_portfolio(self, request: Any, gid: str) -> Dict[str, Any]:
         portfolio = self.api._portfolio(gid)
-        records = self.store.related_records(MoreRel.PORTFOLIO_MEMBERSHIPS, portfolio["gid"])
+        records = self.store.related_records(Rel.PORTFOLIO_MEMBERSHIPS, portfolio["gid"])
         if request.params.get("user"):
             user = self.api._user(request.params["user"])
             records = [r for r in records if r["user"].gid == user["gid"]]
@@ -150,7 +150,7 @@ class MoreApi:
     def status_updates(self, request: Any) -> Dict[str, Any]:
         """`created_since` keeps those created at or after it (>=, like `modified_since`)."""
         parent = self._parent(request, "parent", ("project", "portfolio", "goal"))
-        records = self.store.related_records(MoreRel.STATUS_UPDATES, parent["gid"])
+        records = self.store.related_records(Rel.STATUS_UPDATES, parent["gid"])
         since = self.api._time(request, "created_since")
         if since is not None:
             records = [r for r in records if parse_us(r["created_at"]) >= since]
@@ -170,13 +170,13 @@ class MoreApi:
         if params.get("workspace"):
             workspace = self.api._get(params["workspace"], "workspace")
             self.api._premium(workspace["gid"])
-            goals = self.store.related_records(MoreRel.WORKSPACE_GOALS, workspace["gid"])
+            goals = self.store.related_records(Rel.WORKSPACE_GOALS, workspace["gid"])
             if params.get("team"):
                 goals = [g for g in goals if g["team"] and g["team"].gid == params["team"]]
         elif params.get("team"):
             team = self.api._get(params["team"], "team")
             self._team_premium(team)
-            goals = [g for g in self.store.related_records(MoreRel.WORKSPACE_GOALS, team["organization"].gid)
+            goals = [g for g in self.store.related_records(Rel.WORKSPACE_GOALS, team["organization"].gid)
                      if g["team"] and g["team"].gid == team["gid"]]
         else:
             scope = next((k for k in ("project", "portfolio", "task") if params.get(k)), None)
@@ -200,7 +200,7 @@ class MoreApi:
     def task_time_tracking_entries(self, request: Any, gid: str) -> Dict[str, Any]:
         task = self.api._task(gid)
         self.api._premium(task["workspace"].gid)
-        return self.api._list(request, self.store.related_records(MoreRel.TASK_TIME_ENTRIES, task["gid"]))
+        return self.api._list(request, self.store.related_records(Rel.TASK_TIME_ENTRIES, task["gid"]))
 
     def time_tracking_entries(self, request: Any) -> Dict[str, Any]:
         """Filters combine (AND); dates are inclusive `YYYY-MM-DD` bounds on `entered_on`."""

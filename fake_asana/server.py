@@ -12,10 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
-from . import errors
 from .api import SEARCH_ROUTE, ApiRequest
 from .auth import Auth
-from .errors import ApiError, error_body
+from .errors import NO_ROUTE, RATE_LIMITED, ApiError, error_body
 from .vocab import PHRASE_WORDS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
                 self._api(path[len(API_PREFIX):] or "/")
             else:
-                self._send(404, error_body(errors.NO_ROUTE))
+                self._send(404, error_body(NO_ROUTE))
         except QUIET_ERRORS:
             self.close_connection = True
 
@@ -119,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _oauth(self, body: bytes) -> None:
         fake = self.server.fake
         if self.command != "POST":
-            self._send(404, error_body(errors.NO_ROUTE))
+            self._send(404, error_body(NO_ROUTE))
             return
         fault, latency = fake.faults.draw(self.command, self.path) if fake.options.fault_oauth else (None, 0.0)
         if self._early_fault(TOKEN_ROUTE, fault, latency):
@@ -153,10 +152,10 @@ class _Handler(BaseHTTPRequestHandler):
             for limiter, applies in ((fake.rpm, True), (fake.search_rpm, route == SEARCH_ROUTE)):
                 retry = limiter.admit(token) if applies else None
                 if retry:
-                    raise ApiError(429, errors.RATE_LIMITED, {"Retry-After": str(retry)})
+                    raise ApiError(429, RATE_LIMITED, {"Retry-After": str(retry)})
             limited = self.command == "GET"
             if limited and not fake.in_flight.enter(token):
-                raise ApiError(429, errors.RATE_LIMITED, {"Retry-After": "1"})
+                raise ApiError(429, RATE_LIMITED, {"Retry-After": "1"})
             try:
                 fake.wait(latency)
                 request = ApiRequest(path, parse_qsl(urlsplit(self.path).query, keep_blank_values=True),
@@ -185,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, payload, headers = {
             "500": (500, error_body("Server Error", self._phrase()), {}),
             "503": (503, error_body("Service Unavailable"), {}),
-            "429": (429, error_body(errors.RATE_LIMITED), {"Retry-After": "1"}),
+            "429": (429, error_body(RATE_LIMITED), {"Retry-After": "1"}),
         }[fault]
         fake.meter.count(route, str(status))
         self._send(status, payload, headers)

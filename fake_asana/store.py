@@ -132,3 +132,10 @@ class Rel:
     TAG_TASKS = "tag.tasks"
     TASK_SUBTASKS = "task.subtasks"
     TASK_STORIES = "task.stories"
+    TASK_TIME_ENTRIES = "task.time_tracking_entries"
+    ATTACHMENTS = "parent.attachments"  # task or project -> attachments
+    STATUS_UPDATES = "parent.status_updates"  # project, portfolio or goal -> status updates
+    PROJECT_MEMBERSHIPS = "project.memberships"
+    TEAM_MEMBERSHIPS = "team.memberships"
+    PORTFOLIO_MEMBERSHIPS = "portfolio.memberships"
+    WORKSPACE_GOALS = "workspace.goals"
