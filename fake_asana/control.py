@@ -8,10 +8,11 @@ import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import more
-from .api import Restrictions, alphabetical
 from .mutate import OPS, Mutator
 from .options import Options
 from .render import Renderer
+from .resources.workspaces import alphabetical
+from .restrictions import Restrictions
 from .stats import Stats
 from .store import Rel, Store
 

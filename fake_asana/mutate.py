@@ -12,11 +12,11 @@ import random
 import re
 from typing import Any, Dict, List, Optional, Sequence
 
-from .api import Restrictions
 from .builder import NOBODY, Builder
 from .events import EventLog
 from .more_ops import OPS as MORE_OPS, MoreOps
 from .options import Options
+from .restrictions import Restrictions
 from .store import Ref, Rel, Store
 from .timefmt import fmt_datetime, parse_ms
 
