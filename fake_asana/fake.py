@@ -11,9 +11,9 @@ from typing import Any, Dict, List, Optional, Union
 
 from .auth import Auth
 from .control import Control, export
-from .data import SIZE_NAMES, generate, sizes_for
 from .events import EventLog, SyncCodec
-from .families import ROUTES
+from .families import OPS, ROUTES
+from .generate import generate
 from .limits import FaultPlan, InFlight, PerMinute
 from .mutate import Mutator
 from .options import OPTION_NAMES, Options
@@ -22,6 +22,7 @@ from .restrictions import Restrictions
 from .routing import Router, contract_routes
 from .server import API_PREFIX, TOKEN_PATH, Backend, Server
 from .serving import Serving
+from .sizes import SIZE_NAMES, sizes_for
 from .stats import Stats
 from .timefmt import fmt_datetime, parse_ms
 
@@ -63,7 +64,7 @@ class FakeAsana:
         self.events = EventLog(self.store, SyncCodec(sync_secret, lambda: self.options.sync_ttl,
                                                      clock=self.store.clock.time))
         self.router = Router(ROUTES, Serving(self.store, pager, self.restrictions, self.events), contract_routes())
-        self.mutator = Mutator(self.store, self.restrictions, self.events, self.options)
+        self.mutator = Mutator(self.store, self.restrictions, self.events, OPS, self.options)
         self.control = Control(self.store, self.restrictions, self.mutator, self.meter, self.config, self.options)
         self._stopping = threading.Event()
         self._server: Optional[Server] = None

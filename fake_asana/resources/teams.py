@@ -1,11 +1,58 @@
 """Teams (organizations only) and team memberships."""
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional
+
 from ..errors import bad_param
+from ..factory import Generation, Maker
+from ..mutate import Change
 from ..routing import Route
 from ..serving import ApiRequest, Body, Children, One, Record, Serving
-from ..store import Rel
+from ..store import Ref, Rel
+from ..vocab import TEAM_NAMES
 from .workspaces import by_name
+
+
+# --- generated ---------------------------------------------------------------------------------------
+def generate(gen: Generation, org: str) -> List[str]:
+    """`teams` teams in the organization, each with "me" and 2-6 others."""
+    store, rng = gen.store, gen.rng
+    users = gen.make.members(org)
+    out = []
+    for i in range(gen.sizes.teams):
+        name = TEAM_NAMES[i % len(TEAM_NAMES)]
+        name += f" {i // len(TEAM_NAMES) + 1}" if i >= len(TEAM_NAMES) else ""
+        gid = store.new_gid()
+        text = f"The {name} team: plans, requests and rituals."
+        store.add({"gid": gid, "resource_type": "team", "name": name, "description": text,
+                   "html_description": gen.make.html_of(text), "organization": Ref(org),
+                   "permalink_url": f"https://app.asana.com/0/team/{gid}",
+                   "visibility": rng.choice(("secret", "request_to_join", "public"))})
+        store.link(Rel.WORKSPACE_TEAMS, org, gid)
+        others = [u for u in users if u != store.me]
+        for user in [store.me] + rng.sample(others, min(len(others), rng.randint(2, 6))):
+            store.link(Rel.TEAM_USERS, gid, user)
+        out.append(gid)
+    return out
+
+
+def generate_memberships(gen: Generation) -> None:
+    """A membership per team member; "me" is an admin of every team."""
+    for team in gen.store.of_type("team"):
+        for user in gen.store.related(Rel.TEAM_USERS, team["gid"]):
+            admin = user == gen.store.me or gen.rng.random() < 0.15
+            new_membership(gen.make, team["gid"], user, admin, is_guest=not admin and gen.rng.random() < 0.05)
+
+
+def new_membership(make: Maker, team: str, user: str, is_admin: bool, is_guest: bool = False) -> Record:
+    record = {"gid": make.store.new_gid(), "resource_type": "team_membership", "user": Ref(user),
+              "team": Ref(team), "is_guest": is_guest, "is_limited_access": False, "is_admin": is_admin}
+    make.store.add(record)
+    make.store.link(Rel.TEAM_MEMBERSHIPS, team, record["gid"])
+    return record
+
+
+# --- served ------------------------------------------------------------------------------------------
 
 
 def organization_only(kit: Serving, workspace: Record) -> None:
@@ -39,3 +86,18 @@ ROUTES = (
     Route("/team_memberships", team_memberships),
     Route("/team_memberships/{gid}", One("team_membership")),
 )
+
+
+# --- changed -----------------------------------------------------------------------------------------
+def add_team_member(change: Change, team: Optional[str] = None, user: Optional[str] = None,
+                    is_admin: bool = False) -> Dict[str, Any]:
+    """A user of the organization joins a team (`team`, or one drawn that has room)."""
+    store = change.store
+    open_teams = [t for t in store.of_type("team") if set(store.related(
+        Rel.WORKSPACE_USERS, t["organization"].gid)) - set(store.related(Rel.TEAM_USERS, t["gid"]))]
+    record = change.one_of(team, "team", open_teams)
+    present = store.related(Rel.TEAM_USERS, record["gid"])
+    member = change.new_member(user, record["organization"].gid, present)
+    store.link(Rel.TEAM_USERS, record["gid"], member)
+    membership = new_membership(change.make, record["gid"], member, is_admin)
+    return {"gids": [membership["gid"]], "team": record["gid"], "user": member}

@@ -1,12 +1,16 @@
-"""Workspaces, users and users' My Tasks lists (`user_task_list`)."""
+"""Workspaces, users and users' My Tasks lists (`user_task_list`). Two workspaces: a premium
+organization and a free plain workspace, with some users in both."""
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 from ..errors import MULTI_WORKSPACE, ApiError, not_found
+from ..factory import Generation
 from ..routing import Route
 from ..serving import ApiRequest, Body, Children, One, Record, Serving
-from ..store import Rel, Store
+from ..store import Ref, Rel, Store
+from ..vocab import FIRST_NAMES, LAST_NAMES, MY_TASKS_SECTIONS
+from .sections import new_section
 
 #: Member lists of a workspace or team take no `limit`: by name, at most 2000
 #: (`getUsersForWorkspace`, `getUsersForTeam`).
@@ -24,6 +28,62 @@ def alphabetical(users: Sequence[Record]) -> List[Record]:
 
 def by_name(kit: Serving, request: ApiRequest, users: List[Record]) -> List[Record]:
     return alphabetical(users)
+
+
+# --- generated ---------------------------------------------------------------------------------------
+def generate_workspaces(gen: Generation) -> Tuple[str, str]:
+    """The organization and the plain workspace."""
+    store = gen.store
+    org = {"gid": store.new_gid(), "resource_type": "workspace", "name": "Acme Corp",
+           "email_domains": ["acme.example"], "is_organization": True, "_premium": True}
+    plain = {"gid": store.new_gid(), "resource_type": "workspace", "name": "Personal Projects",
+             "email_domains": [], "is_organization": False, "_premium": False}
+    return store.add(org)["gid"], store.add(plain)["gid"]
+
+
+def generate_users(gen: Generation, org: str, personal: str) -> None:
+    """The first user is "me", the token's owner."""
+    rng, store = gen.rng, gen.store
+    names = [(f, l) for f in FIRST_NAMES for l in LAST_NAMES]
+    rng.shuffle(names)
+    if not 3 <= gen.sizes.users <= len(names):
+        raise ValueError(f"users must lie in 3..{len(names)}")
+    for i in range(gen.sizes.users):
+        first, last = names[i]
+        if i < 2:  # "me" and one other are in both workspaces
+            spaces = [org, personal]
+        elif i == 2:
+            spaces = [personal]
+        else:
+            roll = rng.random()
+            spaces = [org] if roll < 0.7 else [org, personal] if roll < 0.85 else [personal]
+        gid = store.new_gid()
+        domain = "acme.example" if org in spaces else "mail.example"
+        photo = None
+        if rng.random() < 0.6:
+            photo = {f"image_{s}x{s}": f"https://s3.amazonaws.com/profile_photos/{gid}.{s}x{s}.png"
+                     for s in (21, 27, 36, 60, 128)}
+            photo["image_1024x1024"] = f"https://s3.amazonaws.com/profile_photos/{gid}.1024x1024.jpg"
+        store.add({"gid": gid, "resource_type": "user", "name": f"{first} {last}",
+                   "email": f"{first.lower()}.{last.lower()}@{domain}", "photo": photo,
+                   "workspaces": [Ref(w) for w in spaces]})
+        for workspace in spaces:
+            store.link(Rel.WORKSPACE_USERS, workspace, gid)
+        if i == 0:
+            store.me = gid
+
+
+def generate_my_tasks(gen: Generation) -> None:
+    """A My Tasks list per user and workspace, with its private sections."""
+    store = gen.store
+    for user in store.of_type("user"):
+        for workspace in user["workspaces"]:
+            gid = store.new_gid()
+            store.add({"gid": gid, "resource_type": "user_task_list", "name": "My Tasks",
+                       "owner": Ref(user["gid"]), "workspace": Ref(workspace.gid)})
+            store.user_task_lists[(user["gid"], workspace.gid)] = gid
+            for name in MY_TASKS_SECTIONS:
+                new_section(gen.make, gid, name, gen.start, private=True)
 
 
 # --- served ------------------------------------------------------------------------------------------
