@@ -10,8 +10,9 @@ import threading
 from typing import Any, Dict, List, Optional, Union
 
 from .auth import Auth
-from .control import Control, export
+from .control import Control
 from .events import EventLog, SyncCodec
+from .export import export
 from .families import OPS, ROUTES
 from .generate import generate
 from .limits import FaultPlan, InFlight, PerMinute
