@@ -15,10 +15,9 @@ import time
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from .errors import SYNC_INVALID, ApiError
-from .store import Store
+from .store import Record, Store
 from .timefmt import fmt_datetime
 
-Record = Dict[str, Any]
 #: Asana hands out at most 100 events per call and says `has_more` when there are more (`getEvents`).
 PAGE_SIZE = 100
 

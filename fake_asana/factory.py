@@ -16,7 +16,6 @@ from .sizes import Sizes
 from .store import Ref, Rel, Store
 from .timefmt import DAY_MS, HOUR_MS
 
-Record = Dict[str, Any]
 #: How far back generated history reaches, ending an hour before `now`.
 HISTORY_DAYS = 730
 

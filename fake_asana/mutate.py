@@ -20,10 +20,9 @@ from .events import EventLog
 from .factory import Maker
 from .options import Options
 from .restrictions import Restrictions
-from .store import Rel, Store
+from .store import Record, Rel, Store
 from .timefmt import fmt_datetime
 
-Record = Dict[str, Any]
 #: A mutation op: `op(change, **arguments) -> result`.
 Op = Callable[..., Dict[str, Any]]
 

@@ -9,8 +9,8 @@ import sys
 import threading
 import traceback
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Optional, Set, Tuple
 from urllib.parse import parse_qsl, urlsplit
 

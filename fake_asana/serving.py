@@ -12,10 +12,9 @@ from .events import EventLog
 from .paging import Pager
 from .render import FieldTree, Renderer, parse_opt_fields
 from .restrictions import Restrictions
-from .store import Store
+from .store import Record, Store
 from .timefmt import DATE, parse_us
 
-Record = Dict[str, Any]
 Body = Dict[str, Any]
 
 

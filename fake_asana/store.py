@@ -13,6 +13,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .timefmt import Clock, fmt_datetime, parse_ms
 
+#: A stored record: a plain dict shaped like Asana's full record (see the module's docstring).
+Record = Dict[str, Any]
+
 
 @dataclass(frozen=True)
 class Ref:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from ..factory import Generation, Maker, Record
+from ..factory import Generation, Maker
 from ..routing import Route
 from ..serving import Children, One, Serving
-from ..store import Ref, Rel
+from ..store import Record, Ref, Rel
 from ..timefmt import DATE, DAY_MS, HOUR_MS, fmt_date, fmt_datetime, parse_ms
 from ..vocab import TAG_NAMES
 

@@ -8,8 +8,8 @@ from ..errors import ApiError, bad_param
 from ..factory import Generation, Maker
 from ..mutate import Change
 from ..routing import Route
-from ..serving import ApiRequest, Body, One, Record, Serving
-from ..store import Ref, Rel
+from ..serving import ApiRequest, Body, One, Serving
+from ..store import Record, Ref, Rel
 from ..timefmt import DAY_MS, fmt_date
 from .status_updates import new_status_update
 from .workspaces import premium_workspaces

@@ -9,8 +9,8 @@ from ..events import EventLog
 from ..factory import Generation, Maker, ref
 from ..mutate import Change
 from ..routing import Route
-from ..serving import ApiRequest, Body, Children, One, Record, Serving
-from ..store import Ref, Rel
+from ..serving import ApiRequest, Body, Children, One, Serving
+from ..store import Record, Ref, Rel
 from ..timefmt import DAY_MS, fmt_date, fmt_datetime, parse_ms
 from ..vocab import COLORS, NOTES, PROJECT_KINDS, PROJECT_WORDS, SECTION_NAMES, STATUS_TITLES
 from .custom_fields import new_setting, value

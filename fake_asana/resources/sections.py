@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Sequence
 
-from ..factory import Maker, Record
+from ..factory import Maker
 from ..mutate import Change
 from ..routing import Route
 from ..serving import Children, One, Serving
-from ..store import Ref, Rel
+from ..store import Record, Ref, Rel
 from ..timefmt import fmt_datetime
 
 

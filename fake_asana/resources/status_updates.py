@@ -8,8 +8,8 @@ from typing import Any, Dict, Optional, Sequence
 from ..factory import Generation, Maker
 from ..mutate import Change
 from ..routing import Route
-from ..serving import ApiRequest, Body, One, Record, Serving
-from ..store import Ref, Rel
+from ..serving import ApiRequest, Body, One, Serving
+from ..store import Record, Ref, Rel
 from ..timefmt import fmt_datetime, parse_ms, parse_us
 
 STATUS_OF_COLOR = {"green": "on_track", "yellow": "at_risk", "red": "off_track", "blue": "on_hold",

@@ -6,11 +6,11 @@ import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ..errors import MULTI_WORKSPACE, ApiError
-from ..factory import Generation, Record
+from ..factory import Generation
 from ..mutate import Change
 from ..routing import Route
 from ..serving import ApiRequest, Body, Children, One, Serving
-from ..store import Ref, Rel
+from ..store import Record, Ref, Rel
 from ..timefmt import fmt_datetime
 from ..vocab import COLORS, NOTES, TAG_NAMES
 from .tasks.serve import by_task_filters

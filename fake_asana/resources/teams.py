@@ -7,8 +7,8 @@ from ..errors import bad_param
 from ..factory import Generation, Maker
 from ..mutate import Change
 from ..routing import Route
-from ..serving import ApiRequest, Body, Children, One, Record, Serving
-from ..store import Ref, Rel
+from ..serving import ApiRequest, Body, Children, One, Serving
+from ..store import Record, Ref, Rel
 from ..vocab import TEAM_NAMES
 from .workspaces import by_name
 

@@ -10,8 +10,8 @@ from ..events import EventLog
 from ..factory import Generation, Maker
 from ..mutate import Change
 from ..routing import Route
-from ..serving import ApiRequest, Body, Children, One, Record, Serving
-from ..store import Ref, Rel
+from ..serving import ApiRequest, Body, Children, One, Serving
+from ..store import Record, Ref, Rel
 from ..timefmt import DATE, DAY_MS, fmt_date, fmt_datetime, parse_ms
 from .workspaces import premium_workspaces
 

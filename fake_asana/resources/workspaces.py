@@ -7,8 +7,8 @@ from typing import List, Sequence, Tuple
 from ..errors import MULTI_WORKSPACE, ApiError, not_found
 from ..factory import Generation
 from ..routing import Route
-from ..serving import ApiRequest, Body, Children, One, Record, Serving
-from ..store import Ref, Rel, Store
+from ..serving import ApiRequest, Body, Children, One, Serving
+from ..store import Record, Ref, Rel, Store
 from ..vocab import FIRST_NAMES, LAST_NAMES, MY_TASKS_SECTIONS
 from .sections import new_section
 

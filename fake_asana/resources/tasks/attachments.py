@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
 
-from ...factory import Generation, Maker, Record
+from ...factory import Generation, Maker
 from ...mutate import Change
 from ...routing import Route
 from ...serving import ApiRequest, Body, One, Serving
-from ...store import Ref, Rel
+from ...store import Record, Ref, Rel
 from ...timefmt import fmt_datetime, parse_ms
 from .stories import new_story, story_added
 

@@ -7,9 +7,8 @@ import re
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence
 
 from ...events import EventLog
-from ...factory import Record
 from ...mutate import Change
-from ...store import Ref, Rel
+from ...store import Record, Ref, Rel
 from ...timefmt import fmt_datetime
 from ..custom_fields import UNSET, value_change, with_value
 from .records import NOBODY, home, new_task, refresh_custom_fields

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
-from ...factory import Generation, Record
-from ...store import Ref, Rel
+from ...factory import Generation
+from ...store import Record, Ref, Rel
 from ...timefmt import DAY_MS, parse_ms
 from .stories import generate as generate_stories
 from .records import NOBODY, home, new_task

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from ...factory import Maker, Record, ref
-from ...store import Ref, Rel
+from ...factory import Maker, ref
+from ...store import Record, Ref, Rel
 from ...timefmt import DAY_MS, HOUR_MS, fmt_date, fmt_datetime
 from ...vocab import NOTES, TASK_OBJECTS, TASK_VERBS
 from ..custom_fields import value

@@ -7,8 +7,8 @@ from typing import Any, Callable, List, Set, Tuple
 from ...errors import bad_param
 from ...paging import parse_limit
 from ...routing import Route
-from ...serving import ApiRequest, Body, Record, Serving
-from ...store import Rel
+from ...serving import ApiRequest, Body, Serving
+from ...store import Record, Rel
 from ...timefmt import parse_us
 
 SORT_KEYS = {"modified_at": "modified_at", "created_at": "created_at", "completed_at": "completed_at",

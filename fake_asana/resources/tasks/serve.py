@@ -6,8 +6,8 @@ from typing import List, Sequence
 
 from ...errors import FORBIDDEN, TASK_FILTER, ApiError
 from ...routing import Route
-from ...serving import ApiRequest, Body, Children, One, Record, Serving
-from ...store import Rel, Store
+from ...serving import ApiRequest, Body, Children, One, Serving
+from ...store import Record, Rel, Store
 from ...timefmt import parse_us
 
 

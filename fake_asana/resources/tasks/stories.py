@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ...factory import Generation, Maker, Record
+from ...factory import Generation, Maker
 from ...mutate import Change
 from ...routing import Route
 from ...serving import Children, One, Serving
-from ...store import Ref, Rel
+from ...store import Record, Ref, Rel
 from ...timefmt import DAY_MS, fmt_date, fmt_datetime, parse_ms
 from ...vocab import COMMENTS, STICKERS, TASK_OBJECTS, TASK_VERBS
 from ..custom_fields import value, value_change
