@@ -4,8 +4,8 @@
     with FakeAsana(preset="tiny", seed=1) as fa:
         requests.get(fa.api_url + "/users/me", headers={"Authorization": f"Bearer {fa.pat}"})
 """
-from .data import PRESETS, Sizes
 from .fake import FakeAsana
 from .options import Options
+from .sizes import PRESETS, Sizes
 
 __all__ = ["FakeAsana", "Options", "Sizes", "PRESETS"]

@@ -13,9 +13,9 @@ import sys
 import threading
 from typing import Any, Dict, List, Optional
 
-from .data import PRESETS, Sizes
 from .fake import FakeAsana
 from .options import Options
+from .sizes import PRESETS, Sizes
 
 _TYPES = {"int": int, "float": float, "str": str}
 

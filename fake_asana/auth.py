@@ -1,5 +1,6 @@
-"""Bearer tokens and the OAuth refresh grant (asana-api.md 6). The PAT never expires;
-access tokens from `POST /-/oauth_token` expire after `token_ttl` seconds."""
+"""Bearer tokens and the OAuth refresh grant (https://developers.asana.com/docs/oauth).
+The PAT never expires; access tokens from `POST /-/oauth_token` expire after `token_ttl`
+seconds."""
 from __future__ import annotations
 
 import base64
@@ -10,8 +11,7 @@ import time
 from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import parse_qs, unquote
 
-from . import errors
-from .errors import ApiError
+from .errors import NOT_AUTHORIZED, TOKEN_EXPIRED, ApiError
 from .options import Options
 from .store import Store
 
@@ -33,15 +33,15 @@ class Auth:
         """The user gid a request acts as; 401 otherwise."""
         token = self.bearer(header)
         if token is None:
-            raise ApiError(401, errors.NOT_AUTHORIZED)
+            raise ApiError(401, NOT_AUTHORIZED)
         if secrets.compare_digest(token, self.options.pat):
             return self.store.me
         with self._lock:
             expiry = self._expiry.get(token)
         if expiry is None:
-            raise ApiError(401, errors.NOT_AUTHORIZED)
+            raise ApiError(401, NOT_AUTHORIZED)
         if self._clock() >= expiry:
-            raise ApiError(401, errors.TOKEN_EXPIRED)
+            raise ApiError(401, TOKEN_EXPIRED)
         return self.store.me
 
     def credentials(self) -> Dict[str, str]:

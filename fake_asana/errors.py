@@ -1,4 +1,4 @@
-"""Asana's error bodies (asana-api.md 4)."""
+"""Asana's error bodies and messages (https://developers.asana.com/docs/errors)."""
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
@@ -16,6 +16,8 @@ OFFSET_EXPIRED = "offset: Your pagination token has expired."
 OFFSET_INVALID = "offset: Not a valid offset"
 TASK_FILTER = "Must specify exactly one of project, tag, section, user task list, or assignee + workspace"
 NO_ROUTE = "No matching route for request"
+FORBIDDEN = "Forbidden"
+MULTI_WORKSPACE = "This request accesses data in multiple workspaces. Please specify a workspace or team."
 SYNC_INVALID = ("Sync token invalid or too old. If you are attempting to keep resources in sync, you must fetch "
                 "the full dataset for this query now and use the new sync token for the next sync.")
 

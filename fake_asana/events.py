@@ -1,5 +1,5 @@
-"""Asana's Events API (asana-api.md 2.14, 3.14): an append-only log of the changes the
-mutations make, read through signed sync tokens. A token is a position in the log, so a
+"""Asana's Events API (`getEvents`, https://developers.asana.com/reference/events): an
+append-only log of the changes the mutations make, read through signed sync tokens. A token is a position in the log, so a
 client that always sends the token it was last given sees every event once, oldest
 first. Events "bubble up": each event is stored with the gids of every resource whose
 stream includes it, computed when it is logged (a task moved or deleted later does not
@@ -14,13 +14,11 @@ import threading
 import time
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
-from . import errors
-from .errors import ApiError
-from .store import Store
+from .errors import SYNC_INVALID, ApiError
+from .store import Record, Store
 from .timefmt import fmt_datetime
 
-Record = Dict[str, Any]
-#: "Asana limits a single sync token to 100 events" (asana-api.md 2.14).
+#: Asana hands out at most 100 events per call and says `has_more` when there are more (`getEvents`).
 PAGE_SIZE = 100
 
 
@@ -37,7 +35,7 @@ class SyncTokenError(ApiError):
     beside `errors`, the shape Asana's SDKs read it from."""
 
     def __init__(self, token: str) -> None:
-        super().__init__(412, errors.SYNC_INVALID)
+        super().__init__(412, SYNC_INVALID)
         self.token = token
 
     def body(self) -> Dict[str, Any]:
@@ -81,7 +79,7 @@ class SyncCodec:
 
 def named(record: Record) -> Dict[str, Any]:
     """Events name resources as {gid, resource_type, name}. Stories have no name; their
-    text stands in (what Asana puts there is not recorded in asana-api.md)."""
+    text stands in (what Asana puts there is not documented)."""
     name = record["name"] if "name" in record else record.get("text")
     return {"gid": record["gid"], "resource_type": record["resource_type"], "name": name}
 

@@ -9,16 +9,21 @@ import os
 import threading
 from typing import Any, Dict, List, Optional, Union
 
-from .api import Api, Restrictions
 from .auth import Auth
-from .control import Control, export
-from .data import SIZE_NAMES, generate, sizes_for
+from .control import Control
 from .events import EventLog, SyncCodec
+from .export import export
+from .families import OPS, ROUTES
+from .generate import generate
 from .limits import FaultPlan, InFlight, PerMinute
 from .mutate import Mutator
 from .options import OPTION_NAMES, Options
 from .paging import OffsetCodec, Pager
-from .server import API_PREFIX, TOKEN_PATH, Server
+from .restrictions import Restrictions
+from .routing import Router, contract_routes
+from .server import API_PREFIX, TOKEN_PATH, Backend, Server
+from .serving import Serving
+from .sizes import SIZE_NAMES, sizes_for
 from .stats import Stats
 from .timefmt import fmt_datetime, parse_ms
 
@@ -59,8 +64,8 @@ class FakeAsana:
         sync_secret = hashlib.sha256(f"fake-asana-sync:{seed}:".encode() + os.urandom(16)).digest()
         self.events = EventLog(self.store, SyncCodec(sync_secret, lambda: self.options.sync_ttl,
                                                      clock=self.store.clock.time))
-        self.api = Api(self.store, pager, self.restrictions, self.events)
-        self.mutator = Mutator(self.store, self.restrictions, self.events, self.options)
+        self.router = Router(ROUTES, Serving(self.store, pager, self.restrictions, self.events), contract_routes())
+        self.mutator = Mutator(self.store, self.restrictions, self.events, OPS, self.options)
         self.control = Control(self.store, self.restrictions, self.mutator, self.meter, self.config, self.options)
         self._stopping = threading.Event()
         self._server: Optional[Server] = None
@@ -70,11 +75,16 @@ class FakeAsana:
     def start(self) -> "FakeAsana":
         if self._server is None:
             self._stopping.clear()
-            self._server = Server(self.port, self)
+            self._server = Server(self.port, self._backend())
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                             name="fake-asana", daemon=True)
             self._thread.start()
         return self
+
+    def _backend(self) -> Backend:
+        return Backend(router=self.router, control=self.control, auth=self.auth, options=self.options,
+                       stats=self.meter, faults=self.faults, rpm=self.rpm, search_rpm=self.search_rpm,
+                       in_flight=self.in_flight, clock=self.store.clock, wait=self.wait)
 
     def stop(self) -> None:
         """Prompt: wakes sleeping (slow, latency) requests and cuts keep-alive connections."""
@@ -104,7 +114,7 @@ class FakeAsana:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("FakeAsana is not running; call start() or use it as a context manager")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     @property
     def api_url(self) -> str:

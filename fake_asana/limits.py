@@ -1,4 +1,4 @@
-"""Asana's rate limits (asana-api.md 5) and the fault plan.
+"""Asana's rate limits (https://developers.asana.com/docs/rate-limits) and the fault plan.
 
 Faults are drawn from a hash of (seed, method, full URL, how many times that exact
 request was seen before): a retry of the same URL gets a fresh draw, and the sequence

@@ -1,6 +1,6 @@
-"""Offset pagination as Asana does it (asana-api.md 1.2, 1.3): `limit` 1..100, opaque
-JWT-like offsets that expire, `next_page` only when `limit` is sent, and a 400 for big
-results without `limit`. Pages follow gid order and an offset records the last gid
+"""Offset pagination as Asana does it (https://developers.asana.com/docs/pagination):
+`limit` 1..100, opaque JWT-like offsets that expire, `next_page` only when `limit` is
+sent, and a 400 for big results without `limit`. Pages follow gid order and an offset records the last gid
 served, so an insert between two pages neither repeats nor skips a record."""
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import urlencode
 
-from . import errors
-from .errors import ApiError
+from .errors import LIMIT_RANGE, OFFSET_EXPIRED, OFFSET_INVALID, TOO_LARGE, ApiError
 
 _HEADER = base64.urlsafe_b64encode(b'{"typ":"JWT","alg":"HS256"}').rstrip(b"=").decode()
 
@@ -50,12 +49,12 @@ class OffsetCodec:
             claims = json.loads(_unb64(payload))
             last, issued = str(claims["border_rank"]), float(claims["iat"])
         except (ValueError, KeyError, TypeError):
-            raise ApiError(400, errors.OFFSET_INVALID)
+            raise ApiError(400, OFFSET_INVALID)
         if claims.get("listing") != listing:
-            raise ApiError(400, errors.OFFSET_INVALID)
+            raise ApiError(400, OFFSET_INVALID)
         # The lifetime in force now applies, so a test can shorten it on a running server.
         if self._clock() - issued > self._ttl():
-            raise ApiError(400, errors.OFFSET_EXPIRED)
+            raise ApiError(400, OFFSET_EXPIRED)
         return last
 
 
@@ -65,9 +64,9 @@ def parse_limit(raw: Optional[str], default: Optional[int] = None) -> Optional[i
     try:
         limit = int(raw)
     except ValueError:
-        raise ApiError(400, errors.LIMIT_RANGE)
+        raise ApiError(400, LIMIT_RANGE)
     if not 1 <= limit <= 100:
-        raise ApiError(400, errors.LIMIT_RANGE)
+        raise ApiError(400, LIMIT_RANGE)
     return limit
 
 
@@ -103,11 +102,11 @@ class Pager:
         if offset:
             last = self.codec.read(offset, listing)
             if self._expire_now(listing, query):
-                raise ApiError(400, errors.OFFSET_EXPIRED)
+                raise ApiError(400, OFFSET_EXPIRED)
             records = [r for r in records if r["gid"] > last]
         if limit is None:
             if len(records) > self.max_unpaginated():
-                raise ApiError(400, errors.TOO_LARGE)
+                raise ApiError(400, TOO_LARGE)
             return list(records), {}
         page = list(records[:limit])
         if len(records) <= limit:

@@ -9,7 +9,7 @@ from .store import Ref, Store
 #: A parsed opt_fields: field name -> sub-tree (empty: the field as a leaf).
 FieldTree = Dict[str, "FieldTree"]
 
-#: Compact shapes, from asana-api.md 1.5 (the OAS *Compact schemas).
+#: Compact shapes: the fields of the `*Compact` schemas of Asana's OpenAPI description.
 COMPACT: Dict[str, tuple] = {
     "task": ("gid", "resource_type", "name", "resource_subtype"),
     "story": ("gid", "resource_type", "created_at", "created_by", "resource_subtype", "text"),
@@ -28,7 +28,8 @@ COMPACT: Dict[str, tuple] = {
 }
 DEFAULT_COMPACT = ("gid", "resource_type", "name")
 
-#: Fields a full record leaves out unless asked for by name ("[Opt In]" in the OAS).
+#: Fields a full record leaves out unless asked for by name (marked "[Opt In]" in Asana's
+#: OpenAPI description; see https://developers.asana.com/docs/inputoutput-options).
 OPT_IN: Dict[str, frozenset] = {
     "task": frozenset({"created_by", "dependencies", "dependents", "external", "html_notes",
                        "is_rendered_as_separator", "num_subtasks"}),
@@ -69,7 +70,7 @@ class Renderer:
         return {k: self._value(v, None, opt_in) for k, v in record.items() if k[0] != "_" and k not in skip}
 
     def project(self, record: Dict[str, Any], tree: FieldTree) -> Dict[str, Any]:
-        """Exactly the requested fields, plus `gid` (always returned, says the OAS)."""
+        """Exactly the requested fields, plus `gid` (Asana always returns it)."""
         out: Dict[str, Any] = {"gid": record["gid"]} if "gid" in record else {}
         for name, sub in tree.items():
             if name in record and name[0] != "_":

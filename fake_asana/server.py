@@ -1,5 +1,6 @@
 """The HTTP side: a ThreadingHTTPServer on 127.0.0.1 with keep-alive, and the order in
-which a request meets faults, auth, rate limits, latency and the API."""
+which a request meets faults, auth, rate limits, latency and the API. It knows the rest of
+the fake only through the `Backend` it is given."""
 from __future__ import annotations
 
 import json
@@ -8,18 +9,21 @@ import sys
 import threading
 import traceback
 import zlib
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Optional, Set, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
-from . import errors
-from .api import SEARCH_ROUTE, ApiRequest
 from .auth import Auth
-from .errors import ApiError, error_body
+from .control import Control
+from .errors import NO_ROUTE, RATE_LIMITED, ApiError, error_body
+from .limits import FaultPlan, InFlight, PerMinute
+from .options import Options
+from .routing import Match, Router
+from .serving import ApiRequest
+from .stats import Stats
+from .timefmt import Clock
 from .vocab import PHRASE_WORDS
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .fake import FakeAsana
 
 API_PREFIX = "/api/1.0"
 TOKEN_PATH = "/-/oauth_token"
@@ -29,17 +33,39 @@ JSON_TYPE = "application/json; charset=UTF-8"
 QUIET_ERRORS = (ConnectionError, socket.timeout, TimeoutError)
 
 
+@dataclass(frozen=True)
+class Backend:
+    """What the HTTP side hands requests to."""
+
+    router: Router
+    control: Control
+    auth: Auth
+    options: Options
+    stats: Stats
+    faults: FaultPlan
+    rpm: PerMinute
+    search_rpm: PerMinute
+    in_flight: InFlight
+    clock: Clock
+    #: Sleeps, but wakes early when the server stops.
+    wait: Callable[[float], None]
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, port: int, fake: "FakeAsana") -> None:
-        self.fake = fake
+    def __init__(self, port: int, backend: Backend) -> None:
+        self.backend = backend
         self.connections: Set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(("127.0.0.1", port), _Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if not isinstance(sys.exc_info()[1], QUIET_ERRORS):  # clients hanging up are routine here
@@ -83,7 +109,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def date_time_string(self, timestamp: Optional[float] = None) -> str:
         # The Date header follows the fake's clock, so `advance_clock` moves it too.
-        return super().date_time_string(self.server.fake.store.clock.time() if timestamp is None else timestamp)
+        return super().date_time_string(self.server.backend.clock.time() if timestamp is None else timestamp)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # nothing per request; the request log and stats are in memory
@@ -95,20 +121,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- dispatch --------------------------------------------------------------------------------
     def _dispatch(self) -> None:
-        fake = self.server.fake
+        backend = self.server.backend
         body = self._read_body()
-        fake.meter.log_line(self.command, self.path)
+        backend.stats.log_line(self.command, self.path)
         path = urlsplit(self.path).path
         try:
             if path.startswith(CONTROL_PREFIX):
-                status, payload = fake.control.handle(self.command, path, body)
+                status, payload = backend.control.handle(self.command, path, body)
                 self._send(status, payload)
             elif path == TOKEN_PATH:
                 self._oauth(body)
             elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
                 self._api(path[len(API_PREFIX):] or "/")
             else:
-                self._send(404, error_body(errors.NO_ROUTE))
+                self._send(404, error_body(NO_ROUTE))
         except QUIET_ERRORS:
             self.close_connection = True
 
@@ -117,54 +143,54 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _oauth(self, body: bytes) -> None:
-        fake = self.server.fake
+        backend = self.server.backend
         if self.command != "POST":
-            self._send(404, error_body(errors.NO_ROUTE))
+            self._send(404, error_body(NO_ROUTE))
             return
-        fault, latency = fake.faults.draw(self.command, self.path) if fake.options.fault_oauth else (None, 0.0)
+        fault, latency = backend.faults.draw(self.command, self.path) if backend.options.fault_oauth else (None, 0.0)
         if self._early_fault(TOKEN_ROUTE, fault, latency):
             return
-        status, payload = fake.auth.token_endpoint(body, self.headers.get("Content-Type", ""),
+        status, payload = backend.auth.token_endpoint(body, self.headers.get("Content-Type", ""),
                                                    self.headers.get("Authorization"))
         self._finish(TOKEN_ROUTE, fault, status, payload, {})
 
     def _api(self, path: str) -> None:
-        fake = self.server.fake
-        route, handler, args = fake.api.match(self.command, path)
-        fault, latency = fake.faults.draw(self.command, self.path)
-        fake.meter.enter()
+        backend = self.server.backend
+        match = backend.router.match(self.command, path)
+        fault, latency = backend.faults.draw(self.command, self.path)
+        backend.stats.enter()
         try:
-            if self._early_fault(route, fault, latency):
+            if self._early_fault(match.label, fault, latency):
                 return
-            status, payload, headers = self._answer(path, route, handler, args, latency)
-            self._finish(route, fault, status, payload, headers)
+            status, payload, headers = self._answer(path, match, latency)
+            self._finish(match.label, fault, status, payload, headers)
         finally:
-            fake.meter.leave()
-            fake.control.api_request_done()
+            backend.stats.leave()
+            backend.control.api_request_done()
 
-    def _answer(self, path: str, route: str, handler: Any, args: Any,
-                latency: float) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
+    def _answer(self, path: str, match: Match, latency: float) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
         """Auth, then the per-minute limits, then the concurrency limit, then the API."""
-        fake = self.server.fake
+        backend = self.server.backend
         header = self.headers.get("Authorization")
         try:
-            user = fake.auth.authenticate(header)
+            user = backend.auth.authenticate(header)
             token = Auth.bearer(header) or ""
-            for limiter, applies in ((fake.rpm, True), (fake.search_rpm, route == SEARCH_ROUTE)):
+            searching = match.route is not None and match.route.search
+            for limiter, applies in ((backend.rpm, True), (backend.search_rpm, searching)):
                 retry = limiter.admit(token) if applies else None
                 if retry:
-                    raise ApiError(429, errors.RATE_LIMITED, {"Retry-After": str(retry)})
+                    raise ApiError(429, RATE_LIMITED, {"Retry-After": str(retry)})
             limited = self.command == "GET"
-            if limited and not fake.in_flight.enter(token):
-                raise ApiError(429, errors.RATE_LIMITED, {"Retry-After": "1"})
+            if limited and not backend.in_flight.enter(token):
+                raise ApiError(429, RATE_LIMITED, {"Retry-After": "1"})
             try:
-                fake.wait(latency)
+                backend.wait(latency)
                 request = ApiRequest(path, parse_qsl(urlsplit(self.path).query, keep_blank_values=True),
-                                     user, fake.url)
-                return 200, fake.api.handle(handler, args, request), {}
+                                     user, self.server.url)
+                return 200, backend.router.handle(match, request), {}
             finally:
                 if limited:
-                    fake.in_flight.leave(token)
+                    backend.in_flight.leave(token)
         except ApiError as exc:
             return exc.status, exc.body(), exc.headers
         except Exception:  # a bug in the fake: answer like Asana's 500 and show it
@@ -173,33 +199,33 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _early_fault(self, route: str, fault: Optional[str], latency: float) -> bool:
         """Faults that answer before the API is consulted. True if the request is done."""
-        fake = self.server.fake
+        backend = self.server.backend
         if fault not in ("drop", "500", "503", "429"):
             return False
-        fake.meter.fault(fault)
-        fake.wait(latency)
+        backend.stats.fault(fault)
+        backend.wait(latency)
         if fault == "drop":
-            fake.meter.count(route, "drop")
+            backend.stats.count(route, "drop")
             self.close_connection = True  # no status line, no headers: the client sees a dead socket
             return True
         status, payload, headers = {
             "500": (500, error_body("Server Error", self._phrase()), {}),
             "503": (503, error_body("Service Unavailable"), {}),
-            "429": (429, error_body(errors.RATE_LIMITED), {"Retry-After": "1"}),
+            "429": (429, error_body(RATE_LIMITED), {"Retry-After": "1"}),
         }[fault]
-        fake.meter.count(route, str(status))
+        backend.stats.count(route, str(status))
         self._send(status, payload, headers)
         return True
 
     def _finish(self, route: str, fault: Optional[str], status: int, payload: Dict[str, Any],
                 headers: Dict[str, str]) -> None:
-        fake = self.server.fake
-        fake.meter.count(route, str(status))
+        backend = self.server.backend
+        backend.stats.count(route, str(status))
         if fault == "slow":
-            fake.meter.fault(fault)
-            fake.wait(fake.options.slow_seconds)  # long enough for the client to time out
+            backend.stats.fault(fault)
+            backend.wait(backend.options.slow_seconds)  # long enough for the client to time out
         if fault == "truncate":
-            fake.meter.fault(fault)
+            backend.stats.fault(fault)
         self._send(status, payload, headers, truncate=fault == "truncate")
 
     def _phrase(self) -> str:

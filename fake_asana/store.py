@@ -13,6 +13,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .timefmt import Clock, fmt_datetime, parse_ms
 
+#: A stored record: a plain dict shaped like Asana's full record (see the module's docstring).
+Record = Dict[str, Any]
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -132,3 +135,10 @@ class Rel:
     TAG_TASKS = "tag.tasks"
     TASK_SUBTASKS = "task.subtasks"
     TASK_STORIES = "task.stories"
+    TASK_TIME_ENTRIES = "task.time_tracking_entries"
+    ATTACHMENTS = "parent.attachments"  # task or project -> attachments
+    STATUS_UPDATES = "parent.status_updates"  # project, portfolio or goal -> status updates
+    PROJECT_MEMBERSHIPS = "project.memberships"
+    TEAM_MEMBERSHIPS = "team.memberships"
+    PORTFOLIO_MEMBERSHIPS = "portfolio.memberships"
+    WORKSPACE_GOALS = "workspace.goals"

@@ -10,6 +10,10 @@ import time
 _DATETIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+#: A bare `YYYY-MM-DD` date, as Asana writes `due_on` or `entered_on`.
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def fmt_datetime(ms: int) -> str:
@@ -47,7 +51,7 @@ def wall_ms() -> int:
 
 
 def hour_floor_ms(ms: int) -> int:
-    return ms - ms % 3_600_000
+    return ms - ms % HOUR_MS
 
 
 class Clock:

@@ -285,9 +285,11 @@ def test_errors_for_unknown_ids_paths_and_non_organizations(fake, data):
     assert call(fake, "/no/such/route").status_code == 404
     assert call(fake, "/projects").status_code == 400  # workspace or team required
     free = next(w["gid"] for w in data["workspaces"] if not w["is_organization"])
-    assert call(fake, f"/organizations/{free}/teams").status_code == 400
-    teams = ok(fake, f"/organizations/{org_of(data)}/teams")["data"]
+    assert call(fake, f"/workspaces/{free}/teams").status_code == 400
+    teams = ok(fake, f"/workspaces/{org_of(data)}/teams")["data"]
     assert {t["gid"] for t in teams} == {t["gid"] for t in data["teams"]}
+    legacy = call(fake, f"/organizations/{org_of(data)}/teams")  # not a route of Asana's contract
+    assert legacy.status_code == 404 and error_of(legacy) == "No matching route for request"
     project = busiest_project(data)
     assert ok(fake, f"/projects/{project}/sections", owner="me")["data"]  # unknown params are ignored
 

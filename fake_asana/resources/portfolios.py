@@ -1,0 +1,130 @@
+"""Portfolios (paid), their items and their memberships."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+from ..errors import bad_param
+from ..factory import Generation, Maker
+from ..mutate import Change
+from ..routing import Route
+from ..serving import ApiRequest, Body, Children, One, Serving
+from ..store import Record, Ref, Rel
+from ..timefmt import DAY_MS, fmt_datetime
+from ..vocab import COLORS, PROJECT_WORDS
+from .custom_fields import new_setting, value
+
+
+# --- generated ---------------------------------------------------------------------------------------
+def generate(gen: Generation, org: str, projects: Sequence[Record], fields: Sequence[str]) -> None:
+    """`portfolios` portfolios of "me" in the organization, each with two fields and 2-5
+    of its projects (templates excepted)."""
+    rng, store, me = gen.rng, gen.store, gen.store.me
+    candidates = [p["gid"] for p in projects if p["workspace"].gid == org and not p["is_template"]]
+    for i in range(gen.sizes.portfolios):
+        gid = store.new_gid()
+        created = gen.between(gen.start, gen.end)
+        due = created + rng.randint(30, 300) * DAY_MS
+        others = [u for u in gen.make.members(org) if u != me]
+        record: Record = {
+            "gid": gid, "resource_type": "portfolio",
+            "name": f"{PROJECT_WORDS[(i * 3) % len(PROJECT_WORDS)]} portfolio",
+            "archived": False, "color": rng.choice(COLORS),
+            "start_on": fmt_datetime(created)[:10], "due_on": fmt_datetime(due)[:10],
+            "default_access_level": rng.choice(("admin", "editor", "viewer")),
+            "created_at": fmt_datetime(created), "created_by": Ref(me),
+            "custom_field_settings": [], "current_status_update": None, "custom_fields": [],
+            "members": [Ref(u) for u in [me] + rng.sample(others, min(len(others), 2))],
+            "owner": Ref(me), "workspace": Ref(org),
+            "permalink_url": f"https://app.asana.com/0/portfolio/{gid}/list",
+            "public": rng.random() < 0.5, "privacy_setting": rng.choice(("public_to_domain", "members_only")),
+            "project_templates": [],
+        }
+        store.add(record)
+        store.link(Rel.WORKSPACE_PORTFOLIOS, org, gid)
+        for field_gid in rng.sample(fields, 2) if fields else []:
+            setting = new_setting(gen.make, gid, field_gid, Rel.PORTFOLIO_SETTINGS)
+            record["custom_field_settings"].append(Ref(setting["gid"], "full"))
+            record["custom_fields"].append(value(gen.make, field_gid))
+        for project in rng.sample(candidates, min(len(candidates), rng.randint(2, 5))):
+            store.link(Rel.PORTFOLIO_ITEMS, gid, project)
+
+
+def generate_memberships(gen: Generation) -> None:
+    """A membership per portfolio member (the owner an admin)."""
+    for portfolio in gen.store.of_type("portfolio"):
+        for user in [m.gid for m in portfolio["members"]]:
+            level = "admin" if user == portfolio["owner"].gid else gen.rng.choice(("editor", "viewer"))
+            new_membership(gen.make, portfolio, user, level)
+
+
+def new_membership(make: Maker, portfolio: Record, user: str, access_level: str) -> Record:
+    record = {"gid": make.store.new_gid(), "resource_type": "portfolio_membership",
+              "resource_subtype": "portfolio_membership", "parent": Ref(portfolio["gid"]), "member": Ref(user),
+              "access_level": access_level, "portfolio": Ref(portfolio["gid"]), "user": Ref(user)}
+    make.store.add(record)
+    make.store.link(Rel.PORTFOLIO_MEMBERSHIPS, portfolio["gid"], record["gid"])
+    return record
+
+
+# --- served ------------------------------------------------------------------------------------------
+
+
+def portfolios(kit: Serving, request: ApiRequest) -> Body:
+    """Only the portfolios `owner` owns: Asana lets a user list no one else's (`getPortfolios`)."""
+    workspace = kit.get(kit.required(request, "workspace"), "workspace")
+    kit.premium(workspace["gid"])
+    owner = kit.user(request.params.get("owner") or "me", "owner")["gid"]
+    return kit.page(request, [p for p in kit.store.related_records(Rel.WORKSPACE_PORTFOLIOS, workspace["gid"])
+                              if p["owner"].gid == owner])
+
+
+def by_user(kit: Serving, request: ApiRequest, records: List[Record]) -> List[Record]:
+    if request.params.get("user"):
+        member = kit.user(request.params["user"])
+        records = [r for r in records if r["user"].gid == member["gid"]]
+    return records
+
+
+MEMBERSHIPS_OF_PORTFOLIO = Children("portfolio", Rel.PORTFOLIO_MEMBERSHIPS, access=Serving.paid, refine=by_user)
+
+
+def portfolio_memberships(kit: Serving, request: ApiRequest) -> Body:
+    """`portfolio`, or `user` and `workspace`: that user's memberships of the workspace's portfolios."""
+    params = request.params
+    if params.get("portfolio"):
+        return MEMBERSHIPS_OF_PORTFOLIO(kit, request, params["portfolio"])
+    if not (params.get("user") and params.get("workspace")):
+        raise bad_param("portfolio", "Missing input")
+    member = kit.user(params["user"])
+    workspace = kit.get(params["workspace"], "workspace")
+    kit.premium(workspace["gid"])
+    records = [m for p in kit.store.related(Rel.WORKSPACE_PORTFOLIOS, workspace["gid"])
+               for m in kit.store.related_records(Rel.PORTFOLIO_MEMBERSHIPS, p) if m["user"].gid == member["gid"]]
+    return kit.page(request, sorted(records, key=lambda r: r["gid"]))
+
+
+def portfolio_paid(kit: Serving, membership: Record) -> None:
+    kit.paid(kit.store.records[membership["portfolio"].gid])
+
+
+ROUTES = (
+    Route("/portfolios", portfolios),
+    Route("/portfolios/{gid}", One("portfolio", access=Serving.paid)),
+    Route("/portfolios/{gid}/items", Children("portfolio", Rel.PORTFOLIO_ITEMS, access=Serving.paid)),
+    Route("/portfolios/{gid}/portfolio_memberships", MEMBERSHIPS_OF_PORTFOLIO),
+    Route("/portfolio_memberships", portfolio_memberships),
+    Route("/portfolio_memberships/{gid}", One("portfolio_membership", access=portfolio_paid)),
+)
+
+
+# --- changed -----------------------------------------------------------------------------------------
+def add_portfolio_member(change: Change, portfolio: Optional[str] = None, user: Optional[str] = None,
+                         access_level: str = "editor") -> Dict[str, Any]:
+    """A user joins a portfolio: a membership, and `members` grows."""
+    record = change.one_of(portfolio, "portfolio", [p for p in change.store.of_type("portfolio")
+                                                    if change.has_room(p)])
+    member = change.new_member(user, record["workspace"].gid, [m.gid for m in record["members"]])
+    membership = new_membership(change.make, record, member, access_level)
+    if all(m.gid != member for m in record["members"]):
+        record["members"].append(Ref(member))
+    return {"gids": [membership["gid"]], "portfolio": record["gid"], "user": member}
