@@ -98,18 +98,20 @@ class Run:
 
     def emit(self, name: str, record: Dict[str, Any], shift: dt.timedelta = dt.timedelta(),
              named: bool = False) -> bool:
-        """Write a record unless it is unselected, already sent this run, or older than its
-        stream's bookmark less `shift` (a record an event `named` is sent whatever its time:
-        moving a task into a project does not change its `modified_at`)."""
+        """Write a record unless it is unselected, already sent this run, older than start_date,
+        or older than its stream's bookmark less `shift` (a record an event `named`, or a full
+        read found changed, is sent whatever its time after start_date: moving a task into a
+        project does not change its `modified_at`)."""
         sel = self.selected.get(name)
         seen = self.seen.get(name)
         if sel is None or (seen is not None and record.get("gid") in seen) or (name, record.get("gid")) in self.deleted:
             return False  # once sent as deleted, an older copy read earlier must not revive it
         record = self.conform.record(name, record)
         key = sel.stream.replication_key
-        if not named and name in self.since and record.get(key) \
-                and parse_asana_time(record[key]) < self.since[name] - shift:
-            return False  # not marked seen: another parent may reach it with a wider window
+        if name in self.since and record.get(key):
+            when = parse_asana_time(record[key])
+            if when < self.config.start_date or (not named and when < self.since[name] - shift):
+                return False  # not marked seen: another parent may reach it with a wider window
         if seen is not None:
             seen.add(record.get("gid"))
         sel.stream.rename(record)
