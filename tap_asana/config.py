@@ -33,6 +33,7 @@ SETTINGS: Dict[str, tuple] = {
     "max_retries": ("integer", 8, "Tries for one request on 5xx, timeouts, dropped connections and bad bodies."),
     "max_pages": ("integer", 100000, "Most pages one listing may take before the run stops, taking it for a loop (10 million records at 100 a page)."),
     "log_level": ("string", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL; the command line's --log-level wins."),
+    "safety_read_hours": ("number", 24, "Hours between two safety reads of a project: its tasks listed again, the net for changes whose events Asana lost (it delivers them at most once); only what changed is sent. 0: never (a lost event's change then waits for the task's next change)."),
     "workspace_gids": ("array", None, "Read only these workspaces (gid strings, or one comma-separated string); all when not set."),
     "project_gids": ("array", None, "Read only these projects and what hangs below them: sections, tasks, subtasks, stories (gid strings, or one comma-separated string); all when not set."),
 }
@@ -60,6 +61,7 @@ class Config:
     requests_per_minute: int
     max_retries: int
     max_pages: int = 100000
+    safety_read_hours: float = 24.0
     access_token: Optional[str] = None
     client_id: Optional[str] = None
     client_secret: Optional[str] = None
@@ -214,6 +216,7 @@ def validate_config(data: Mapping[str, Any], now: dt.datetime) -> Config:
         requests_per_minute=int(_number(data, "requests_per_minute", low=1, high=100000, integer=True)),
         max_retries=int(_number(data, "max_retries", low=1, high=100, integer=True)),
         max_pages=int(_number(data, "max_pages", low=1, high=10 ** 9, integer=True)),
+        safety_read_hours=_number(data, "safety_read_hours", low=0, high=24 * 366),
         access_token=token or None,
         client_id=None if token else data.get("client_id"),
         client_secret=None if token else data.get("client_secret"),

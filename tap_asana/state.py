@@ -2,11 +2,11 @@
 
     {"bookmarks": {stream: {replication_key: "2025-01-01T00:00:00.000Z"}},
      "currently_syncing": stream | null,
-     "sync_tokens": {project_gid: {"sync": token, "since": run start, "read_in_full": run start,
-                                   "covers": [stream, ...]}},
+     "sync_tokens": {project_or_workspace_gid: {"sync": token, "since": run start, "covers": [stream, ...]}},
+     "projects": {project_gid: {"read_in_full": run start, "fingerprint": "..."}},
      "plans": {workspace_gid: {"search": bool, "checked": run start}},
      "progress": {"started_at": ..., "streams": [...], "done": [partition, ...],
-                  "sync_tokens": {...}}}  # while a run is unfinished
+                  "sync_tokens": {...}, "projects": {...}}}  # while a run is unfinished
 
 Bookmarks are inclusive and move only when a whole run has finished, to the time
 that run started (on Asana's clock): a change made anywhere while a run goes on
@@ -15,12 +15,13 @@ an interrupted run resume: partitions listed there are finished and are not read
 again; the resumed run keeps the interrupted run's start time. Offsets are never
 stored: Asana's expire.
 
-A sync token is taken before a project's tasks are read, so the events after it cover
-every change the run might have missed. It is usable only by a run whose task-family
-bookmarks are no older than the run that took it (``since``): a stream left out of that
-run has changes the token does not cover, and only for the streams it ``covers`` (those the
-run that took it read below the project). Asana delivers events at most once, so a project
-is also read in full again once its last full read (``read_in_full``) is a day old.
+A sync token (a project's, or an Enterprise+ workspace's) is taken before a project's tasks
+are read, so the events after it cover every change the run might have missed. It is usable
+only by a run whose task-family bookmarks are no older than the run that took it (``since``):
+a stream left out of that run has changes the token does not cover, and only for the streams
+it ``covers`` (those the run that took it read below the project). Asana delivers events at
+most once, so a project is also read in full again once its last full read (``read_in_full``)
+is a day old; what that read found (``fingerprint``) lets the next one send only what changed.
 
 ``plans`` remembers whether a workspace has search (premium) or not, checked again daily.
 """
@@ -54,7 +55,9 @@ def validate(state: Any, now: Optional[dt.datetime] = None) -> Dict[str, Any]:
             if not isinstance(value, str):
                 raise StateError(f"bookmark {stream}.{key} must be an ISO 8601 string, not {value!r}.")
             _check_time(value, f"bookmark {stream}.{key}", now, "is not an ISO 8601 date-time")
+    state = _upgrade(copy.deepcopy(state))
     _validate_tokens(state.get("sync_tokens", {}), "state.sync_tokens", now)
+    _validate_projects(state.get("projects", {}), "state.projects", now)
     progress = state.get("progress")
     if progress is not None:
         if not isinstance(progress, dict) or not isinstance(progress.get("done", []), list) \
@@ -62,9 +65,13 @@ def validate(state: Any, now: Optional[dt.datetime] = None) -> Dict[str, Any]:
             raise StateError("state.progress must be {\"started_at\": \"...\", \"done\": [...]}.")
         _check_time(progress["started_at"], "state.progress.started_at", now, "is not a date-time")
         _validate_tokens(progress.get("sync_tokens", {}), "state.progress.sync_tokens", now)
+        _validate_projects(progress.get("projects", {}), "state.progress.projects", now)
+        cursors = progress.get("cursors", {})
+        if not isinstance(cursors, dict) or not all(isinstance(v, str) for v in cursors.values()):
+            raise StateError("state.progress.cursors must be an object of partition -> cursor string.")
     if state.get("currently_syncing") is not None and not isinstance(state["currently_syncing"], str):
         raise StateError("state.currently_syncing must be a stream name or null.")
-    return copy.deepcopy(state)
+    return state
 
 
 def _check_time(value: str, where: str, now: dt.datetime, malformed: str) -> None:
@@ -80,23 +87,43 @@ def _check_time(value: str, where: str, now: dt.datetime, malformed: str) -> Non
 
 
 def _validate_tokens(tokens: Any, where: str, now: dt.datetime) -> None:
-    shape = (f'{where} must be an object of project gid -> '
-             f'{{"sync": "...", "since": "<date-time>", "read_in_full": "<date-time>"}}.')
-    if not isinstance(tokens, dict):
-        raise StateError(shape)
-    for project, entry in tokens.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("sync"), str) \
-                or not isinstance(entry.get("since"), str) or not isinstance(entry.get("read_in_full"), str):
-            raise StateError(shape)
-        for key in ("since", "read_in_full"):
-            try:
-                parse_datetime(entry[key])
-            except ValueError:
-                raise StateError(shape) from None
-            _check_time(entry[key], f"{where}.{project}.{key}", now, "is not a date-time")
+    shape = f'{where} must be an object of project or workspace gid -> {{"sync": "...", "since": "<date-time>"}}.'
+    for resource, entry in _entries(tokens, shape, ("sync", "since")):
+        _check_time(entry["since"], f"{where}.{resource}.since", now, "is not a date-time")
         covers = entry.get("covers", [])
         if not isinstance(covers, list) or not all(isinstance(c, str) for c in covers):
-            raise StateError(f'{where}.{project}: "covers" must be a list of stream names.')
+            raise StateError(f'{where}.{resource}: "covers" must be a list of stream names.')
+
+
+def _validate_projects(projects: Any, where: str, now: dt.datetime) -> None:
+    shape = f'{where} must be an object of project gid -> {{"read_in_full": "<date-time>", "fingerprint": "..."}}.'
+    for project, entry in _entries(projects, shape, ("read_in_full",)):
+        _check_time(entry["read_in_full"], f"{where}.{project}.read_in_full", now, "is not a date-time")
+        if not isinstance(entry.get("fingerprint", ""), str):
+            raise StateError(shape)
+
+
+def _entries(value: Any, shape: str, strings: Tuple[str, ...]) -> Iterable[Tuple[str, Dict[str, Any]]]:
+    """The entries of a map of gid -> object whose `strings` keys hold strings (else StateError)."""
+    if not isinstance(value, dict):
+        raise StateError(shape)
+    for gid, entry in value.items():
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in strings):
+            raise StateError(shape)
+        yield gid, entry
+
+
+def _upgrade(state: Dict[str, Any]) -> Dict[str, Any]:
+    """A state of an earlier version kept each project's last full read in its sync token's
+    entry; it now lives in ``projects`` (an Enterprise+ workspace's token has none)."""
+    for holder in (state, state.get("progress") if isinstance(state.get("progress"), dict) else {}):
+        tokens = holder.get("sync_tokens")
+        if not isinstance(tokens, dict):
+            continue
+        for project, entry in tokens.items():
+            if isinstance(entry, dict) and "read_in_full" in entry:
+                holder.setdefault("projects", {}).setdefault(project, {"read_in_full": entry.pop("read_in_full")})
+    return state
 
 
 def adopt(raw: Any, replication_keys: Mapping[str, str]) -> Tuple[Any, List[str]]:
@@ -246,20 +273,21 @@ def mark_done(state: Mapping[str, Any], partition: str, currently_syncing: Optio
     return new
 
 
-def _token_entry(state: Mapping[str, Any], project: str) -> Optional[Dict[str, str]]:
-    """The project's entry of the last finished run's `sync_tokens`."""
-    return state.get("sync_tokens", {}).get(project)
+# --- event tokens: a project's, or (Enterprise+ workspace events) a workspace's --------------------------
+def _token_entry(state: Mapping[str, Any], resource: str) -> Optional[Dict[str, Any]]:
+    """The resource's entry of the last finished run's `sync_tokens`."""
+    return state.get("sync_tokens", {}).get(resource)
 
 
 #: what a token entry written before ``covers`` existed was taken for
 _OLD_COVERS = ("stories", "subtasks", "tasks")
 
 
-def sync_token(state: Mapping[str, Any], project: str, since: Iterable[dt.datetime],
+def sync_token(state: Mapping[str, Any], resource: str, since: Iterable[dt.datetime],
                streams: Iterable[str] = ()) -> Optional[str]:
-    """The project's sync token, if it covers every change after each of `since`, to each
+    """The resource's sync token, if it covers every change after each of `since`, to each
     of `streams`."""
-    entry = _token_entry(state, project)
+    entry = _token_entry(state, resource)
     if not entry:
         return None
     taken_for = parse_datetime(entry["since"])
@@ -267,46 +295,69 @@ def sync_token(state: Mapping[str, Any], project: str, since: Iterable[dt.dateti
     return entry["sync"] if all(s >= taken_for for s in since) and covered >= set(streams) else None
 
 
-def token_taken(state: Mapping[str, Any], project: str) -> Optional[dt.datetime]:
-    """The start of the run that took the project's sync token, if it has one."""
-    entry = _token_entry(state, project)
+def token_taken(state: Mapping[str, Any], resource: str) -> Optional[dt.datetime]:
+    """The start of the run that took the resource's sync token, if it has one."""
+    entry = _token_entry(state, resource)
     return parse_datetime(entry["since"]) if entry else None
 
 
+def keep_sync_token(state: Mapping[str, Any], resource: str, token: Optional[str],
+                    covers: Iterable[str] = _OLD_COVERS) -> Dict[str, Any]:
+    """Hold a resource's next sync token until the run finishes. Without a token (its events
+    could not be read, or a 412 came without one) the last run's entry, if any, is carried
+    over unchanged: its events, or the full reads they lead to, still cover what this run missed."""
+    new = copy.deepcopy(dict(state))
+    progress = new["progress"]
+    tokens = progress.setdefault("sync_tokens", {})
+    if token is not None:
+        tokens[resource] = {"sync": token, "since": progress["started_at"], "covers": sorted(covers)}
+    elif _token_entry(new, resource):
+        tokens[resource] = _token_entry(new, resource)
+    return new
+
+
+# --- projects' full reads: the daily net for events Asana lost ------------------------------------------------
+def _project_entry(state: Mapping[str, Any], project: str) -> Optional[Dict[str, Any]]:
+    """The project's entry of the last finished run's `projects`."""
+    return state.get("projects", {}).get(project)
+
+
 def full_read_due(state: Mapping[str, Any], project: str, every: dt.timedelta) -> bool:
-    """Whether the project's last full read is `every` or more before this run's start."""
-    entry = _token_entry(state, project)
+    """Whether the project's last full read is `every` or more before this run's start (never
+    with `every` zero: full reads only when a project is new or its events cannot tell)."""
+    entry = _project_entry(state, project)
+    if not entry:
+        return True
     started = parse_datetime(run_started_at(state))
-    return not entry or started - parse_datetime(entry["read_in_full"]) >= every
+    return bool(every) and started - parse_datetime(entry["read_in_full"]) >= every
 
 
 def last_read_in_full(state: Mapping[str, Any], project: str) -> Optional[dt.datetime]:
-    """When a finished run last read the whole project, if it was read through events."""
-    entry = _token_entry(state, project)
+    """When a finished run last read the whole project."""
+    entry = _project_entry(state, project)
     return parse_datetime(entry["read_in_full"]) if entry else None
 
 
-def keep_sync_token(state: Mapping[str, Any], project: str, token: Optional[str],
-                    read_in_full: bool, covers: Iterable[str] = _OLD_COVERS,
-                    phase: dt.timedelta = dt.timedelta()) -> Dict[str, Any]:
-    """Hold a project's next sync token until the run finishes; `read_in_full` says whether
-    this run read the whole project (else the last full read is carried over). Without a
-    token (the project could not be read, or a 412 came without one) the last run's entry,
-    if any, is carried over unchanged: its events, or the full read it leads to, still
-    cover what this run missed."""
+def fingerprint(state: Mapping[str, Any], project: str) -> Optional[str]:
+    """What the project's last full read found (``capture/fingerprint.py``), if it was kept."""
+    entry = _project_entry(state, project)
+    return entry.get("fingerprint") if entry else None
+
+
+def keep_project(state: Mapping[str, Any], project: str, fingerprint: Optional[str],
+                 phase: dt.timedelta = dt.timedelta()) -> Dict[str, Any]:
+    """Hold what a project's full read found until the run finishes; `fingerprint` None: the
+    project was not read in full this run, and its last entry (if any) is carried over.
+    `phase`: a first full read may be dated earlier, so the daily full reads of projects
+    first read together fall due at different runs."""
     new = copy.deepcopy(dict(state))
     progress = new["progress"]
-    started = progress["started_at"]
-    old = _token_entry(new, project)
-    tokens = progress.setdefault("sync_tokens", {})
-    if token is None:
-        if old:
-            tokens[project] = old
-        return new
-    # `phase`: a first full read may be dated earlier, so the daily full reads of projects first
-    # read together fall due at different runs
-    last_full = (_format(parse_datetime(started) - phase) if read_in_full or not old else old["read_in_full"])
-    tokens[project] = {"sync": token, "since": started, "read_in_full": last_full, "covers": sorted(covers)}
+    projects = progress.setdefault("projects", {})
+    if fingerprint is not None:
+        read = _format(parse_datetime(progress["started_at"]) - phase)
+        projects[project] = {"read_in_full": read, "fingerprint": fingerprint}
+    elif _project_entry(new, project):
+        projects[project] = _project_entry(new, project)
     return new
 
 
@@ -359,15 +410,16 @@ def owed_since(state: Mapping[str, Any], workspace: str) -> Optional[dt.datetime
 
 
 def adopt_tokens(state: Mapping[str, Any], keep_old: bool = False) -> Dict[str, Any]:
-    """At the end of a run that read projects through their events: the sync tokens it took
-    replace the old ones, so a project no longer read that way (gone, out of reach) drops out
-    of the state, unless the run could not list every project (`keep_old`), when the old
-    entries of projects it did not reach are kept."""
+    """At the end of a run that read the task family: the sync tokens it took and what its
+    projects' full reads found replace the old ones, so a project no longer read (gone, out of
+    reach) drops out of the state, unless the run could not list every project (`keep_old`),
+    when the old entries of projects it did not reach are kept."""
     new = copy.deepcopy(dict(state))
-    taken = new["progress"].get("sync_tokens", {})
-    new["sync_tokens"] = {**new.get("sync_tokens", {}), **taken} if keep_old else taken
-    if not new["sync_tokens"]:
-        del new["sync_tokens"]
+    for key in ("sync_tokens", "projects"):
+        taken = new["progress"].get(key, {})
+        new[key] = {**new.get(key, {}), **taken} if keep_old else taken
+        if not new[key]:
+            del new[key]
     return new
 
 

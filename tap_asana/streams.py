@@ -190,7 +190,8 @@ class TaskSearch(Tasks):
     parent = Workspaces
     params = {"sort_by": "modified_at", "sort_ascending": "true"}
     paginated = False
-    walk_fields = ("modified_at", "num_subtasks", "parent", "projects")
+    #: what every read of a task needs: to find its subtasks, its place, and whether it moved
+    walk_fields = ("memberships.project", "memberships.section", "modified_at", "num_subtasks", "parent", "projects")
 
 
 class TaskById(Tasks):

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Tuple
 from tap_asana import state as st
 from tap_asana.capture import Capture
 from tap_asana.capture.events import ProjectEvents, TaskByEvent, what_changed
+from tap_asana.capture.fingerprint import bucket, of as fingerprint_of
 from tap_asana.capture.search import WorkspaceSearch
 from tap_asana.client import AsanaClient, Skip
 from tap_asana.config import validate_config
@@ -39,6 +40,9 @@ class FakeSink:
              named: bool = False) -> bool:
         if stream not in self.streams:
             return False
+        when = record.get("modified_at") or record.get("created_at")
+        if not named and when and st.parse_datetime(when) < self.since.get(stream, self.since["tasks"]) - shift:
+            return False  # older than the bookmark less the look-back: the run would not send it
         self.sent.append((stream, record["gid"], named))
         return True
 
@@ -67,7 +71,12 @@ def event(kind: str, gid: str, action: str = "changed", parent: Any = None, at: 
 FAMILY = ["sections", "tasks", "subtasks", "stories"]
 BOOKMARKED = {"bookmarks": {n: {k: EARLIER} for n, k in (("tasks", "modified_at"), ("subtasks", "modified_at"),
                                                          ("stories", "created_at"))},
-              "sync_tokens": {"p1": {"sync": "tok", "since": EARLIER, "read_in_full": EARLIER, "covers": FAMILY}}}
+              "sync_tokens": {"p1": {"sync": "tok", "since": EARLIER, "covers": FAMILY}},
+              "projects": {"p1": {"read_in_full": EARLIER}}}
+
+
+def Fingerprint_of(tasks: List[Dict[str, Any]]) -> str:
+    return fingerprint_of(tasks).encode()
 
 
 def finder_of(job) -> Any:
@@ -99,8 +108,9 @@ def test_a_projects_events_name_tasks_to_read_deletes_to_send_and_sections_to_li
     assert sorted(finder_of(j).gid for j in jobs if isinstance(finder_of(j), TaskByEvent)) == ["1", "2"]
     assert sum(1 for j in jobs if not isinstance(finder_of(j), TaskByEvent)) == 1
     assert sink.deleted == [("tasks", "3", "2026-05-01T09:30:00.000Z"), ("subtasks", "3", "2026-05-01T09:30:00.000Z")]
-    token, full, covers, _phase = capture.next_sync["p1"]
-    assert (token, full, sorted(covers)) == ("tok2", False, sorted(FAMILY))
+    token, covers = capture.next_sync["p1"]
+    assert (token, sorted(covers)) == ("tok2", sorted(FAMILY))
+    assert capture.next_read["p1"][0] is None  # not read in full: the last full read carries over
     assert "sections" not in capture.reader.incomplete
 
 
@@ -111,15 +121,45 @@ def test_a_project_whose_events_name_no_section_is_not_listed_and_its_stream_get
     assert "sections" in capture.reader.incomplete
 
 
-def test_an_expired_token_reads_the_project_in_full_and_sends_every_task_whatever_its_time():
-    capture, sink = capture_for(FAMILY, BOOKMARKED)
+def test_an_expired_token_reads_a_project_never_read_in_full_sending_every_task_whatever_its_time():
+    capture, sink = capture_for(FAMILY, dict(BOOKMARKED, projects={}))
     finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
     jobs = finder.on_done(SimpleNamespace(sync="fresh", expired=True))
     walk = next(finder_of(j) for j in jobs if type(finder_of(j)).__name__ == "ProjectWalk")
-    token, full, covers, _phase = capture.next_sync["p1"]
-    assert (token, full, sorted(covers)) == ("fresh", True, sorted(FAMILY))
+    token, covers = capture.next_sync["p1"]
+    assert (token, sorted(covers)) == ("fresh", sorted(FAMILY))
     walk.on_records([task("old", projects=[{"gid": "p1"}]), task("older", "2019-01-01T00:00:00.000Z")])
     assert [(s, g) for s, g, named in sink.sent if named] == [("tasks", "old"), ("tasks", "older")]
+    walk.on_done()
+    fingerprint, _phase = capture.next_read["p1"]
+    assert fingerprint and fingerprint == Fingerprint_of([task("old", projects=[{"gid": "p1"}]),
+                                                          task("older", "2019-01-01T00:00:00.000Z")])
+
+
+def test_a_later_full_read_sends_only_the_buckets_that_moved_and_what_changed_since_the_last_one():
+    listed = [task(str(1000 + i), memberships=[{"project": {"gid": "p1"}, "section": {"gid": "s1"}}])
+              for i in range(40)]
+    last = Fingerprint_of(listed)
+    state = dict(BOOKMARKED, projects={"p1": {"read_in_full": EARLIER, "fingerprint": last}})
+    capture, sink = capture_for(FAMILY, state)
+    finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
+    walk = next(finder_of(j) for j in finder.on_done(SimpleNamespace(sync="fresh", expired=True))
+                if type(finder_of(j)).__name__ == "ProjectWalk")
+    quiet = [dict(t) for t in listed]
+    assert walk.on_records(quiet) == [] and sink.sent == []  # nothing is sent before the listing is whole
+    walk.on_done()
+    assert sink.sent == []  # a quiet project sends nothing
+    capture, sink = capture_for(FAMILY, state)
+    finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
+    walk = next(finder_of(j) for j in finder.on_done(SimpleNamespace(sync="fresh", expired=True))
+                if type(finder_of(j)).__name__ == "ProjectWalk")
+    moved = [dict(t) for t in listed]
+    moved[3] = dict(moved[3], memberships=[{"project": {"gid": "p1"}, "section": {"gid": "s2"}}])
+    walk.on_records(moved)
+    walk.on_done()
+    named = {g for _, g, is_named in sink.sent if is_named}
+    assert "1003" in named and len(named) < len(listed)  # its bucket, not the whole project
+    assert all(bucket(g) == bucket("1003") for g in named)
 
 
 def test_a_task_read_by_gid_that_is_gone_is_sent_as_deleted():
@@ -199,11 +239,11 @@ def test_tasks_named_by_events_of_a_kept_token_look_for_stories_back_to_its_star
 def test_projects_first_read_together_fall_due_for_their_daily_full_read_at_different_times():
     capture, _ = capture_for(FAMILY, BOOKMARKED)
     for gid in ("1201", "1202", "1203", "1204"):
-        capture.keep_token(gid, "t", True, FAMILY, first=True)
-    phases = {capture.next_sync[g][3] for g in ("1201", "1202", "1203", "1204")}
-    assert len(phases) == 4 and all(dt.timedelta() <= p < capture.FULL_READ_EVERY for p in phases)
-    capture.keep_token("1201", "t", True, FAMILY)  # a later full read keeps the project's own rhythm
-    assert capture.next_sync["1201"][3] == dt.timedelta()
+        capture.keep_read(gid, "fp", first=True)
+    phases = {capture.next_read[g][1] for g in ("1201", "1202", "1203", "1204")}
+    assert len(phases) == 4 and all(dt.timedelta() <= p < capture.full_read_every for p in phases)
+    capture.keep_read("1201", "fp")  # a later full read keeps the project's own rhythm
+    assert capture.next_read["1201"][1] == dt.timedelta()
 
 
 def test_a_search_that_fails_leaves_its_window_owed_to_the_next_run():

@@ -12,6 +12,7 @@ import pytest
 
 from fake_asana import FakeAsana
 from tap_asana import state as st
+from tap_asana.capture.fingerprint import bucket
 from tap_asana.client import format_asana_time, parse_asana_time
 from tests.tapkit import (START_DATE, assert_valid_singer, catalog_for, config_for, expected_records, record_key,
                           run_tap, expected_row, schemas)
@@ -202,7 +203,8 @@ def test_column_selection_shrinks_opt_fields_and_deselected_parent_is_walked(tmp
         assert story_fields and "html_text" not in story_fields and "likes.user.name" not in story_fields
         assert "text" in story_fields
         task_fields = fields_of(urls, "/tasks?")
-        assert task_fields <= {"modified_at", "num_subtasks", "parent", "projects"}, task_fields
+        assert task_fields <= {"memberships.project", "memberships.section", "modified_at", "num_subtasks", "parent",
+                               "projects"}, task_fields
 
 
 def fields_of(urls, marker: str) -> set:
@@ -425,15 +427,16 @@ def test_a_resumed_run_whose_projects_were_all_done_keeps_the_tokens_it_took(tmp
         started = first.final_state["bookmarks"]["tasks"]["modified_at"]
         # told apart from the first run's tokens by their text
         taken = {p["gid"]: {"sync": first.final_state["sync_tokens"][p["gid"]]["sync"] + "-interrupted",
-                            "since": started, "read_in_full": started} for p in export["projects"]}
+                            "since": started} for p in export["projects"]}
+        read = {p: {"read_in_full": started, "fingerprint": "interrupted"} for p in taken}
         interrupted = dict(first.final_state, progress={
             "started_at": started, "streams": sorted(s["stream"] for s in catalog["streams"]),
-            "done": [st.project_partition(p, "events") for p in taken], "sync_tokens": taken})
+            "done": [st.project_partition(p, "events") for p in taken], "sync_tokens": taken, "projects": read})
         fake.reset_stats()
         resumed = run_tap(tmp_path / "two", config_for(fake), catalog, state=interrupted)
         assert resumed.returncode == 0, resumed.stderr
         assert "GET /events" not in routes_of(fake)  # every project was done before the interruption
-        assert resumed.final_state["sync_tokens"] == taken
+        assert resumed.final_state["sync_tokens"] == taken and resumed.final_state["projects"] == read
 
 
 def test_a_task_filtered_out_by_one_projects_walk_is_still_sent_for_another_projects_event(tmp_path):
@@ -451,14 +454,14 @@ def test_a_task_filtered_out_by_one_projects_walk_is_still_sent_for_another_proj
         assert projects_sent(second, task["gid"]) == {home, moved["project"]}
 
 
-def test_the_daily_full_read_sends_the_whole_project_and_a_tasks_only_runs_tokens_serve_tasks_only(tmp_path):
+def test_the_daily_full_read_sends_what_moved_and_a_tasks_only_runs_tokens_serve_tasks_only(tmp_path):
     with free_account_synced_once(tmp_path, 17) as (fake, catalog, export, first):
         task = single_project_task(export)
         target = next(p["gid"] for p in export["projects"] if p["workspace"]["gid"] == task["workspace"]["gid"]
                       and p["gid"] != task["projects"][0]["gid"] and not p["archived"])
         fake.mutate("add_to_project", gids=[task["gid"]], project=target)
         state = json.loads(json.dumps(first.final_state))
-        entry = state["sync_tokens"][target]
+        entry = state["projects"][target]
         entry["read_in_full"] = format_asana_time(parse_asana_time(entry["read_in_full"]) - dt.timedelta(hours=25))
         fake.reset_stats()
         second = run_tap(tmp_path / "two", config_for(fake), catalog, state=state)
@@ -468,15 +471,19 @@ def test_the_daily_full_read_sends_the_whole_project_and_a_tasks_only_runs_token
         routes = routes_of(fake)
         assert project_listings(fake) == 1 and "GET /tasks/{gid}" not in routes  # that project alone, walked
         started = second.final_state["bookmarks"]["tasks"]["modified_at"]
-        assert second.final_state["sync_tokens"][target]["read_in_full"] == started
-        others = [p for p in state["sync_tokens"] if p != target]
-        assert all(second.final_state["sync_tokens"][p]["read_in_full"] == state["sync_tokens"][p]["read_in_full"]
-                   for p in others)
+        assert second.final_state["projects"][target]["read_in_full"] == started
+        others = [p for p in state["projects"] if p != target]
+        assert all(second.final_state["projects"][p] == state["projects"][p] for p in others)
 
-        # A full read sends every task of the project, changed or not (the full dataset is in hand).
-        in_target = {t["gid"] for t in fake.export()["tasks"] if not t.get("parent")
-                     and target in {p["gid"] for p in t["projects"]}}
-        assert in_target <= {r["gid"] for r in second.records("tasks")}
+        # The safety read sends what changed: the task that joined (its fingerprint bucket moved)
+        # and what was modified since the project's last full read, not the other tasks.
+        tasks = {t["gid"]: t for t in fake.export()["tasks"] if not t.get("parent")}
+        in_target = {g for g, t in tasks.items() if target in {p["gid"] for p in t["projects"]}}
+        again = {r["gid"] for r in second.records("tasks")} & in_target
+        last_read = parse_asana_time(entry["read_in_full"]) - dt.timedelta(minutes=5)
+        assert task["gid"] in again and len(again) < len(in_target)
+        assert all(bucket(g) == bucket(task["gid"]) or parse_asana_time(tasks[g]["modified_at"]) >= last_read
+                   for g in again)
 
         # A run of `tasks` alone reads the events too (deletes, moves) and takes tokens that cover
         # only tasks: a later run with subtasks and stories cannot use them and reads in full.

@@ -54,11 +54,13 @@ def test_bookmark_reads_datetimes():
     ({"currently_syncing": 3}, "currently_syncing"),
     ({"sync_tokens": []}, "sync_tokens"),
     ({"sync_tokens": {"7": "abc"}}, "sync_tokens"),
-    ({"sync_tokens": {"7": {"sync": "abc", "since": "never", "read_in_full": START}}}, "sync_tokens"),
-    ({"sync_tokens": {"7": {"sync": "abc", "since": START}}}, "read_in_full"),
-    ({"progress": {"started_at": START, "done": [],
-                   "sync_tokens": {"7": {"sync": 1, "since": START, "read_in_full": START}}}},
+    ({"sync_tokens": {"7": {"sync": "abc", "since": "never"}}}, "sync_tokens.7.since"),
+    ({"sync_tokens": {"7": {"sync": "abc"}}}, "sync_tokens"),
+    ({"projects": {"7": {"fingerprint": "x"}}}, "read_in_full"),
+    ({"projects": {"7": {"read_in_full": START, "fingerprint": 5}}}, "projects"),
+    ({"progress": {"started_at": START, "done": [], "sync_tokens": {"7": {"sync": 1, "since": START}}}},
      "progress.sync_tokens"),
+    ({"progress": {"started_at": START, "done": [], "cursors": {"search:1": 5}}}, "progress.cursors"),
 ])
 def test_validate_rejects_bad_shapes(bad, words):
     with pytest.raises(st.StateError, match=words):
@@ -77,60 +79,80 @@ APRIL = "2026-04-01T00:00:00.000Z"
 COVERS = ["stories", "subtasks", "tasks"]
 
 
-def test_sync_tokens_wait_for_the_run_to_finish_then_replace_the_old_ones():
-    old = {"bookmarks": {}, "sync_tokens": {"1": {"sync": "old-1", "since": APRIL, "read_in_full": APRIL},
-                                            "2": {"sync": "old-2", "since": APRIL, "read_in_full": APRIL}}}
-    s = st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1", read_in_full=False)
-    assert s["sync_tokens"] == old["sync_tokens"]  # an interrupted run changes no token
+def test_sync_tokens_and_full_reads_wait_for_the_run_to_finish_then_replace_the_old_ones():
+    old = {"bookmarks": {}, "sync_tokens": {"1": {"sync": "old-1", "since": APRIL}, "2": {"sync": "old-2", "since": APRIL}},
+           "projects": {"1": {"read_in_full": APRIL, "fingerprint": "fp-1"},
+                        "2": {"read_in_full": APRIL, "fingerprint": "fp-2"}}}
+    s = st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1")
+    s = st.keep_project(s, "1", None)
+    assert s["sync_tokens"] == old["sync_tokens"] and s["projects"] == old["projects"]  # an interrupted run changes none
     resumed = st.begin_run(s, "2026-05-02T00:00:00.000Z", ["tasks"])
     done = st.finish_run(st.adopt_tokens(resumed), [("tasks", "modified_at")])
-    # project 2 was not read through events this run; project 1's last full read carries over
-    assert done["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "read_in_full": APRIL, "covers": COVERS}}
+    # project 2 was not read this run; project 1's last full read carries over
+    assert done["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "covers": COVERS}}
+    assert done["projects"] == {"1": old["projects"]["1"]}
     assert st.validate(done) == done
-    walked = st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1", read_in_full=True)
-    assert walked["progress"]["sync_tokens"]["1"]["read_in_full"] == START
+    walked = st.keep_project(st.begin_run(old, START, ["tasks"]), "1", "fp-new")
+    assert walked["progress"]["projects"]["1"] == {"read_in_full": START, "fingerprint": "fp-new"}
+    assert st.fingerprint(st.finish_run(st.adopt_tokens(walked), []), "1") == "fp-new"
+
+
+def test_an_earlier_versions_state_keeps_each_projects_last_full_read():
+    old = {"sync_tokens": {"1": {"sync": "tok", "since": APRIL, "read_in_full": START, "covers": COVERS}},
+           "progress": {"started_at": START, "done": [], "sync_tokens": {"2": {"sync": "t2", "since": START,
+                                                                              "read_in_full": APRIL}}}}
+    upgraded = st.validate(old)
+    assert upgraded["sync_tokens"]["1"] == {"sync": "tok", "since": APRIL, "covers": COVERS}
+    assert upgraded["projects"] == {"1": {"read_in_full": START}}
+    assert upgraded["progress"]["projects"] == {"2": {"read_in_full": APRIL}}
+    assert st.last_read_in_full(upgraded, "1") == st.parse_datetime(START) and st.fingerprint(upgraded, "1") is None
+    assert "read_in_full" in old["sync_tokens"]["1"]  # pure
 
 
 def test_a_run_that_read_no_tasks_keeps_the_tokens_and_one_with_none_left_drops_the_key():
-    old = {"sync_tokens": {"1": {"sync": "old-1", "since": START, "read_in_full": START}}}
+    old = {"sync_tokens": {"1": {"sync": "old-1", "since": START}}, "projects": {"1": {"read_in_full": START}}}
     kept = st.finish_run(st.begin_run(old, START, ["users"]), [])
-    assert kept["sync_tokens"] == old["sync_tokens"]
-    assert "sync_tokens" not in st.finish_run(st.adopt_tokens(st.begin_run(old, START, ["tasks"])), [])
+    assert kept["sync_tokens"] == old["sync_tokens"] and kept["projects"] == old["projects"]
+    emptied = st.finish_run(st.adopt_tokens(st.begin_run(old, START, ["tasks"])), [])
+    assert "sync_tokens" not in emptied and "projects" not in emptied
 
 
 def test_a_sync_token_serves_only_bookmarks_no_older_than_the_run_that_took_it():
-    s = st.begin_run({"sync_tokens": {"1": {"sync": "tok", "since": START, "read_in_full": START}}},
-                     "2026-05-01T11:00:00.000Z", ["tasks"])
+    s = st.begin_run({"sync_tokens": {"1": {"sync": "tok", "since": START}}}, "2026-05-01T11:00:00.000Z", ["tasks"])
     at, later, earlier = (st.parse_datetime(t) for t in (START, "2026-05-02T00:00:00Z", "2026-04-30T00:00:00Z"))
     assert st.sync_token(s, "1", [at, later]) == "tok"
     assert st.sync_token(s, "1", [at, earlier]) is None  # a stream left out of that run: not covered
     assert st.sync_token(s, "2", [at]) is None
 
 
-def test_a_project_is_read_in_full_again_once_a_day():
-    entry = {"sync": "tok", "since": "2026-05-02T09:00:00.000Z", "read_in_full": START}
-    state = {"sync_tokens": {"1": entry}}
+def test_a_project_is_read_in_full_again_once_a_day_or_never_when_asked():
+    state = {"projects": {"1": {"read_in_full": START}}}
     assert not st.full_read_due(st.begin_run(state, "2026-05-02T09:59:59.000Z", ["tasks"]), "1", DAY)
     assert st.full_read_due(st.begin_run(state, "2026-05-02T10:00:00.000Z", ["tasks"]), "1", DAY)
     assert st.full_read_due(st.begin_run(state, "2026-05-02T09:00:00.000Z", ["tasks"]), "2", DAY)  # never read
+    never = dt.timedelta()
+    assert not st.full_read_due(st.begin_run(state, "2027-01-01T00:00:00.000Z", ["tasks"]), "1", never)
+    assert st.full_read_due(st.begin_run(state, "2027-01-01T00:00:00.000Z", ["tasks"]), "2", never)  # new project
 
 
 def test_a_project_that_could_not_be_read_keeps_the_last_runs_token_and_full_read():
-    entry = {"sync": "old-1", "since": APRIL, "read_in_full": APRIL}
-    s = st.keep_sync_token(st.begin_run({"sync_tokens": {"1": entry}}, START, ["tasks"]), "1", None, read_in_full=True)
-    s = st.keep_sync_token(s, "2", None, read_in_full=False)  # never read before: nothing to carry
+    state = {"sync_tokens": {"1": {"sync": "old-1", "since": APRIL}},
+             "projects": {"1": {"read_in_full": APRIL, "fingerprint": "fp"}}}
+    s = st.keep_project(st.keep_sync_token(st.begin_run(state, START, ["tasks"]), "1", None), "1", None)
+    s = st.keep_project(st.keep_sync_token(s, "2", None), "2", None)  # never read before: nothing to carry
     done = st.finish_run(st.adopt_tokens(s), [("tasks", "modified_at")])
-    assert done["sync_tokens"] == {"1": entry}
+    assert done["sync_tokens"] == state["sync_tokens"] and done["projects"] == state["projects"]
     assert st.last_read_in_full(done, "1") == st.parse_datetime(APRIL) and st.last_read_in_full(done, "2") is None
 
 
 def test_a_run_that_could_not_list_every_project_keeps_the_old_tokens_of_those_it_did_not_reach():
-    old = {"sync_tokens": {"1": {"sync": "old-1", "since": APRIL, "read_in_full": APRIL},
-                           "2": {"sync": "old-2", "since": APRIL, "read_in_full": APRIL}}}
-    s = st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1", read_in_full=False)
+    old = {"sync_tokens": {"1": {"sync": "old-1", "since": APRIL}, "2": {"sync": "old-2", "since": APRIL}},
+           "projects": {"1": {"read_in_full": APRIL}, "2": {"read_in_full": APRIL}}}
+    s = st.keep_project(st.keep_sync_token(st.begin_run(old, START, ["tasks"]), "1", "new-1"), "1", None)
     kept = st.finish_run(st.adopt_tokens(s, keep_old=True), [])
-    assert kept["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "read_in_full": APRIL, "covers": COVERS},
+    assert kept["sync_tokens"] == {"1": {"sync": "new-1", "since": START, "covers": COVERS},
                                    "2": old["sync_tokens"]["2"]}
+    assert kept["projects"] == old["projects"]
     assert set(st.finish_run(st.adopt_tokens(s), [])["sync_tokens"]) == {"1"}
 
 
@@ -146,12 +168,12 @@ def test_partition_names_are_built_and_parsed_by_the_state_module():
 
 
 def test_a_sync_token_serves_only_the_streams_it_was_taken_for():
-    s = st.keep_sync_token(st.begin_run({}, START, ["tasks"]), "1", "tok", read_in_full=True, covers=["tasks"])
+    s = st.keep_sync_token(st.begin_run({}, START, ["tasks"]), "1", "tok", covers=["tasks"])
     s = st.begin_run(st.finish_run(st.adopt_tokens(s), []), "2026-05-02T00:00:00.000Z", ["sections", "tasks"])
     at = st.parse_datetime(START)
     assert st.sync_token(s, "1", [at], ["tasks"]) == "tok"
     assert st.sync_token(s, "1", [at], ["sections", "tasks"]) is None  # sections were not read with it
-    old = st.begin_run({"sync_tokens": {"1": {"sync": "t", "since": START, "read_in_full": START}}}, START, ["tasks"])
+    old = st.begin_run({"sync_tokens": {"1": {"sync": "t", "since": START}}}, START, ["tasks"])
     assert st.sync_token(old, "1", [at], ["stories", "subtasks", "tasks"]) == "t"  # written before "covers"
 
 
@@ -200,15 +222,16 @@ def test_validate_refuses_times_in_the_future_beyond_five_minutes():
     assert st.validate(near, now) == near  # clocks a little apart
     for far in ({"bookmarks": {"tasks": {"modified_at": "2026-05-01T10:06:00Z"}}},
                 {"progress": {"started_at": "2026-05-02T00:00:00Z", "done": []}},
-                {"sync_tokens": {"1": {"sync": "t", "since": START, "read_in_full": "2027-01-01T00:00:00Z"}}}):
+                {"projects": {"1": {"read_in_full": "2027-01-01T00:00:00Z"}}},
+                {"sync_tokens": {"1": {"sync": "t", "since": "2027-01-01T00:00:00Z"}}}):
         with pytest.raises(st.StateError, match="in the future"):
             st.validate(far, now)
 
 
 def test_a_first_full_read_can_be_dated_earlier_to_spread_the_daily_reads():
-    s = st.keep_sync_token(st.begin_run({}, START, ["tasks"]), "1", "t", read_in_full=True,
-                           phase=dt.timedelta(hours=5, milliseconds=7))
-    assert s["progress"]["sync_tokens"]["1"]["read_in_full"] == "2026-05-01T04:59:59.993Z"
+    s = st.keep_project(st.begin_run({}, START, ["tasks"]), "1", "fp", phase=dt.timedelta(hours=5, milliseconds=7))
+    s = st.keep_sync_token(s, "1", "t")
+    assert s["progress"]["projects"]["1"]["read_in_full"] == "2026-05-01T04:59:59.993Z"
     assert s["progress"]["sync_tokens"]["1"]["since"] == START  # what the token covers does not move
 
 

@@ -67,9 +67,6 @@ class Capture:
     #: events arrive within about a minute (2.14): what search or events name is looked for
     #: this far before its bookmark.
     LOOKBACK = dt.timedelta(minutes=5)
-    #: Asana delivers events at most once (asana-api.md 2.14): a project read through its events is
-    #: read in full again once a day, whatever its sync token says.
-    FULL_READ_EVERY = dt.timedelta(hours=24)
     #: How long a workspace's plan (search or not) is trusted before it is checked again.
     PLAN_CHECK_EVERY = dt.timedelta(hours=24)
 
@@ -85,9 +82,14 @@ class Capture:
         self.family = TaskFamily(reader, sink)
         self.wanted = [n for n in FAMILY if sink.wants(n)]
         self.read_by_id: set = set()  # tasks read by gid (or found by search) this run
-        # project -> (sync token for the next run, or None to keep the last run's; read in full; covers),
-        # moved into the state when the project's partition is done
+        # project -> (sync token for the next run, or None to keep the last run's; covers), and
+        # project -> (what its full read found, or None to keep the last run's; phase): moved into
+        # the state when the project's partition is done
         self.next_sync: Dict[str, tuple] = {}
+        self.next_read: Dict[str, tuple] = {}
+        #: Asana delivers events at most once: a project read through its events is read in full
+        #: again this often, whatever its sync token says (never if zero)
+        self.full_read_every = dt.timedelta(hours=config.safety_read_hours)
         self.has_search: Dict[str, bool] = {}  # workspace -> plan found this run
         self.workspaces: set = set()
         self.free: set = set()  # workspaces found (or known) to have no search
@@ -114,9 +116,12 @@ class Capture:
 
     def partition_done(self, partition: str, state: Mapping[str, Any]) -> Dict[str, Any]:
         project = st.project_of(partition)
+        state = dict(state)
         if project in self.next_sync:
-            return st.keep_sync_token(state, project, *self.next_sync.pop(project))
-        return dict(state)
+            state = st.keep_sync_token(state, project, *self.next_sync.pop(project))
+        if project in self.next_read:
+            state = st.keep_project(state, project, *self.next_read.pop(project))
+        return state
 
     def close(self, state: Mapping[str, Any]) -> Dict[str, Any]:
         """A run that reads the task family takes a token for every project it reads (or
@@ -188,13 +193,17 @@ class Capture:
         elif not complete:
             self.owed[workspace] = since
 
-    def keep_token(self, project: str, token: Optional[str], read_in_full: bool, covers: List[str],
-                   first: bool = False) -> None:
-        """Hold the project's token for the next run. A project's `first` full read is dated a
-        share of a day earlier, drawn from its gid, so that projects first read together are not
-        all due for their daily full read in the same run."""
-        phase = self.FULL_READ_EVERY * (zlib.crc32(project.encode()) % 1000 / 1000) if first else dt.timedelta()
-        self.next_sync[project] = (token, read_in_full, covers, phase)
+    def keep_token(self, resource: str, token: Optional[str], covers: List[str]) -> None:
+        """Hold a project's token for the next run (None: keep the last run's)."""
+        self.next_sync[resource] = (token, covers)
+
+    def keep_read(self, project: str, fingerprint: Optional[str], first: bool = False) -> None:
+        """Hold what the project's full read found (None: it was not read in full; keep the
+        last run's). A project's `first` full read is dated a share of a day earlier, drawn
+        from its gid, so that projects first read together are not all due for their daily
+        full read in the same run."""
+        phase = self.full_read_every * (zlib.crc32(project.encode()) % 1000 / 1000) if first else dt.timedelta()
+        self.next_read[project] = (fingerprint, phase)
 
     def first_time(self, gids: Iterable[str]) -> List[str]:
         """Those of `gids` not read by gid (or found by search) yet this run; now marked read."""

@@ -12,11 +12,11 @@ The project is read in full instead when it has no usable token (first run, a 41
 taken for other streams or older than a bookmark) or its last full read is a day old. Either
 way the token kept for the next run was taken before any of the project's tasks was read.
 
-Asana delivers events at most once, so the daily full read is the net: it sends every task
-(and, where subtask changes can only be found that way, every subtask) the project holds,
-whatever its ``modified_at``; stories keep their ``created_at`` rule, looking back to the
-project's last full read. When the project cannot be read, the last run's token is kept, so
-the next run reads what this one missed.
+Asana delivers events at most once, so the daily full read (the safety read) is the net: it
+sends every task and subtask changed since the last full read, and those its fingerprint says
+moved (``walk.py``); stories keep their ``created_at`` rule, looking back to the project's
+last full read. When the project cannot be read, the last run's token is kept, so the next
+run reads what this one missed.
 """
 from __future__ import annotations
 
@@ -26,8 +26,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from tap_asana import state as st
 from tap_asana.capture.children import ProjectChildren
-from tap_asana.capture.family import EVERYTHING
-from tap_asana.capture.walk import ProjectWalk
+from tap_asana.capture.walk import ProjectWalk, SafetyRead
 from tap_asana.client import Skip
 from tap_asana.scheduler import Job
 from tap_asana.streams import TaskById
@@ -41,9 +40,10 @@ class ProjectEvents:
         state, since = capture.state, capture.family_bounds()
         self.covers = capture.project_streams()
         self.token = st.sync_token(state, project, since, self.covers) if capture.all_bookmarked() else None
-        self.due = st.full_read_due(state, project, capture.FULL_READ_EVERY)
+        self.due = st.full_read_due(state, project, capture.full_read_every)
         last_full = st.last_read_in_full(state, project)
         self.known = last_full is not None
+        self.last_fingerprint = st.fingerprint(state, project)
         # how far before the bookmarks a full read looks (stories): to the project's last full read
         self.shift = _reach(since, last_full - capture.LOOKBACK) if last_full else dt.timedelta()
         # and what the events name: to the token's start, older than the bookmarks when the run
@@ -94,12 +94,15 @@ class ProjectEvents:
         LOGGER.warning("Skipped the tasks of project %s: Asana answered %s on its %s (%s)",
                        self.project, error.status, what, error)
         self.capture.reader.incomplete.update(self.covers)
-        self.capture.keep_token(self.project, None, False, self.covers)
+        self.capture.keep_token(self.project, None, self.covers)
+        self.capture.keep_read(self.project, None)
         return []
 
     def on_done(self, listing: Any) -> List[Job]:
         full = listing.expired or self.due
-        self.capture.keep_token(self.project, listing.sync, full, self.covers, first=full and not self.known)
+        self.capture.keep_token(self.project, listing.sync, self.covers)
+        if not full:
+            self.capture.keep_read(self.project, None)
         jobs = self._sections(full) + ProjectChildren(self.capture, self.partition, self.project).jobs(
             full, self.members_changed, self.status_updates_added, self.attachments_added,
             self.shift if full else self.capture.LOOKBACK)
@@ -113,9 +116,13 @@ class ProjectEvents:
                 LOGGER.info("Project %s was last read in full a day ago: reading the whole project", self.project)
             subtasks = self.capture.must_walk_subtasks(self.workspace, self.known)
             return jobs + [ProjectWalk(self.capture, self.partition, self.project, subtasks, self.shift,
-                                       EVERYTHING, self.on_tasks_failed, then_read=self.changed(),
-                                       left=self.left).job()]
+                                       SafetyRead(self.last_fingerprint), self.on_tasks_failed,
+                                       then_read=self.changed(), left=self.left, on_read=self.read).job()]
         return jobs + self.capture.read_by_gid(self.partition, self.changed(), self.named_shift, self.left)
+
+    def read(self, fingerprint: str) -> None:
+        """The project's full read is whole: what it found is kept for the next one."""
+        self.capture.keep_read(self.project, fingerprint, first=not self.known)
 
     def changed(self) -> List[str]:
         """The tasks the events named, but for those they say were deleted."""
