@@ -133,6 +133,17 @@ def parse_datetime(value: str) -> dt.datetime:
         raise ValueError(f"{value!r} is out of range") from None
 
 
+def json_kind(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words (null, a list, ...), for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), f"a {type(value).__name__}")
+
+
 def read_text(path: str, what: str, error: type) -> str:
     """A UTF-8 file's text (a byte-order mark, as some Windows editors write, is dropped)."""
     try:
@@ -155,7 +166,7 @@ def load_config(path: str, now: Optional[dt.datetime] = None) -> Config:
     except ValueError as exc:
         raise ConfigError(f"config file {path} is not valid JSON ({exc.msg} at line {exc.lineno}). Fix the file; see sample_config.json.") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a JSON object, not {type(data).__name__}. See sample_config.json.")
+        raise ConfigError(f"config file {path} must hold a JSON object, not {json_kind(data)}. See sample_config.json.")
     return validate_config(data, now or dt.datetime.now(dt.timezone.utc))
 
 

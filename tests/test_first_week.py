@@ -1,0 +1,183 @@
+"""The first week in production: each point of that issue, checked through the real command
+line against the fake Asana (127.0.0.1). Test names start with the point they check."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+from fake_asana import FakeAsana
+from tests.tapkit import ROOT, TAP_ENV, catalog_for, config_for, run_tap
+
+RESUMABLE = "The last STATE written is safe to resume from."
+NO_STATE = "No STATE was written: the next run starts where this one did."
+
+
+def tap(cwd: Path, *args: str, env: Optional[Dict[str, str]] = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tap_asana", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env={**TAP_ENV, **(env or {})})
+
+
+def criticals(stderr: str) -> List[str]:
+    return [line for line in stderr.splitlines() if line.startswith("CRITICAL")]
+
+
+def one_critical(result: subprocess.CompletedProcess) -> str:
+    lines = criticals(result.stderr)
+    assert result.returncode == 1, result.stderr
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def write_json(path: Path, value) -> Path:
+    path.write_text(json.dumps(value))
+    return path
+
+
+# --- 6. every CRITICAL ends the same way ----------------------------------------------------------------
+GOOD = {"access_token": "pat-SECRET-first-week", "start_date": "2025-01-01T00:00:00Z"}
+
+
+def _failures(tmp_path: Path) -> Dict[str, subprocess.CompletedProcess]:
+    """A failure of each kind the command line reports before any output."""
+    write_json(tmp_path / "good.json", GOOD)
+    write_json(tmp_path / "catalog.json", catalog_for(["tags"]))
+    (tmp_path / "notjson.json").write_text("{")
+    write_json(tmp_path / "state.json", {"bookmarks": {"tags": {"created_at": 17}}})
+    with FakeAsana(preset="tiny", seed=3) as fake:
+        write_json(tmp_path / "wrongtoken.json", {**config_for(fake), "access_token": "not-a-real-token"})
+        wrong_token = tap(tmp_path, "-c", "wrongtoken.json", "--catalog", "catalog.json")
+    return {
+        "no config": tap(tmp_path, "--discover"),
+        "config not json": tap(tmp_path, "-c", "notjson.json", "--discover"),
+        "catalog not json": tap(tmp_path, "-c", "good.json", "--catalog", "notjson.json"),
+        "state unusable": tap(tmp_path, "-c", "good.json", "--catalog", "catalog.json", "--state", "state.json"),
+        "logging conf missing": tap(tmp_path, "--discover", env={"LOGGING_CONF_FILE": str(tmp_path / "nope")}),
+        "pattern matching nothing": tap(tmp_path, "-c", "good.json", "--select", "taks"),
+        "wrong token": wrong_token,
+    }
+
+
+def test_6_every_critical_before_any_output_ends_saying_no_state_was_written(tmp_path):
+    for case, result in _failures(tmp_path).items():
+        line = one_critical(result)
+        assert line.endswith(NO_STATE), (case, line)
+        assert result.stdout == "", case
+
+
+def test_6_a_critical_after_a_state_ends_saying_it_is_safe_to_resume_from(tmp_path):
+    with FakeAsana(preset="tiny", seed=4, latency_ms=40) as fake:
+        write_json(tmp_path / "config.json", config_for(fake))
+        write_json(tmp_path / "catalog.json", catalog_for())
+        proc = subprocess.Popen([sys.executable, "-m", "tap_asana", "-c", "config.json", "--catalog", "catalog.json"],
+                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=TAP_ENV)
+        for line in proc.stdout:
+            if line.startswith('{"type":"STATE"'):
+                break
+        proc.stdout.close()  # the target went away after the first STATE
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    lines = criticals(err)
+    assert len(lines) == 1 and "The target closed the tap's output" in lines[0], err
+    assert lines[0].endswith(RESUMABLE)
+
+
+# --- 7. messages that mislead -------------------------------------------------------------------------
+def test_7_a_wrong_personal_access_token_says_access_token_is_rejected(tmp_path):
+    line = one_critical(_failures(tmp_path)["wrong token"])
+    assert "rejected the credentials" in line and "access_token is wrong, revoked or expired" in line
+    assert "not-a-real-token" not in line
+
+
+def test_7_a_refused_oauth_refresh_names_the_refresh_token_not_access_token(tmp_path):
+    with FakeAsana(preset="tiny", seed=5) as fake:
+        config = {**config_for(fake, oauth=True), "refresh_token": "wrong-refresh-SECRET"}
+        bad_client = {**config_for(fake, oauth=True), "client_secret": "wrong-client-SECRET"}
+        refused = run_tap(tmp_path / "grant", config, catalog_for(["tags"]))
+        unknown_app = run_tap(tmp_path / "client", bad_client, catalog_for(["tags"]))
+    line = one_critical(refused)
+    assert "refused the OAuth refresh" in line and "refresh_token is not accepted" in line, line
+    assert "access_token" not in line and "wrong-refresh-SECRET" not in refused.stderr
+    line = one_critical(unknown_app)
+    assert "check client_id and client_secret" in line and "access_token" not in line, line
+    assert "wrong-client-SECRET" not in unknown_app.stderr
+
+
+def test_7_a_state_file_holding_null_says_null_not_a_python_type(tmp_path):
+    write_json(tmp_path / "config.json", GOOD)
+    write_json(tmp_path / "catalog.json", catalog_for(["tags"]))
+    (tmp_path / "state.json").write_text("null")
+    line = one_critical(tap(tmp_path, "-c", "config.json", "--catalog", "catalog.json", "--state", "state.json"))
+    assert "state must be a JSON object, not null" in line and "NoneType" not in line
+
+
+def test_7_a_bookmark_of_a_stream_the_tap_does_not_have_says_so(tmp_path, fake_asana):
+    state = {"bookmarks": {"foo": {"updated_at": "2026-01-01T00:00:00Z"}}}
+    run = run_tap(tmp_path, config_for(fake_asana), catalog_for(["tags"]), state=state)
+    assert run.returncode == 0, run.stderr
+    assert "WARNING State file state.json: bookmark foo.updated_at is not used: tap-asana has no stream foo" \
+        in run.stderr
+    assert "read in full" not in run.stderr
+    assert "foo" not in run.final_state["bookmarks"]
+
+
+def test_7_select_all_deselect_all_without_a_catalog_names_the_patterns(tmp_path):
+    write_json(tmp_path / "config.json", GOOD)
+    line = one_critical(tap(tmp_path, "-c", "config.json", "--select-all", "--deselect", "*"))
+    assert "the patterns leave no stream selected: --select-all --deselect '*'" in line, line
+    assert "catalog" not in line
+
+
+def test_7_format_without_about_says_it_needs_about(tmp_path):
+    line = one_critical(tap(tmp_path, "--format", "markdown"))
+    assert "--format markdown chooses how --about prints the settings" in line, line
+    assert "no config given" not in line
+
+
+def test_7_a_column_pattern_matching_nothing_lists_that_streams_columns(tmp_path):
+    write_json(tmp_path / "config.json", GOOD)
+    line = one_critical(tap(tmp_path, "-c", "config.json", "--discover", "--select", "tasks.nosuch"))
+    assert "--select 'tasks.nosuch' matches no column of tasks. Its columns: gid," in line, line
+    assert "notes" in line and "Streams:" not in line and "portfolios" not in line
+
+
+# --- 4. state round-trips as the README shows ------------------------------------------------------------
+def _recent(minutes: int = 1) -> str:
+    import datetime as dt
+
+    return (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@pytest.mark.parametrize("shape", ["value", "STATE message"])
+def test_4_the_last_state_or_its_value_is_read_without_a_warning(tmp_path, fake_asana, shape):
+    value = {"bookmarks": {"tags": {"created_at": _recent()}}}
+    state = value if shape == "value" else {"type": "STATE", "value": value}
+    run = run_tap(tmp_path, config_for(fake_asana), catalog_for(["tags"]), state=state)
+    assert run.returncode == 0, run.stderr
+    assert run.records("tags") == []  # the bookmark was used
+    assert "WARNING" not in run.stderr and "State file" not in run.stderr
+
+
+def test_4_a_file_of_several_json_lines_uses_the_last_noted_at_info(tmp_path, fake_asana):
+    old = {"bookmarks": {"tags": {"created_at": "2020-01-01T00:00:00.000Z"}}}
+    new = {"bookmarks": {"tags": {"created_at": _recent()}}}
+    (tmp_path / "states.jsonl").write_text(f"{json.dumps(old)}\n{json.dumps(old)}\n{json.dumps(new)}\n")
+    run = run_tap(tmp_path, config_for(fake_asana), catalog_for(["tags"]), args=["--state", "states.jsonl"])
+    assert run.returncode == 0, run.stderr
+    assert "INFO State file states.jsonl holds 3 JSON lines (a target's output): using the last one" in run.stderr
+    assert "WARNING" not in run.stderr
+    assert run.records("tags") == []  # the last line's bookmark, not the first's
+
+
+def test_4_json_lines_with_a_line_that_is_not_json_is_one_critical(tmp_path):
+    write_json(tmp_path / "config.json", GOOD)
+    write_json(tmp_path / "catalog.json", catalog_for(["tags"]))
+    (tmp_path / "state.json").write_text('{"bookmarks": {}}\nINFO not json\n{"bookmarks": {}}\n')
+    line = one_critical(tap(tmp_path, "-c", "config.json", "--catalog", "catalog.json", "--state", "state.json"))
+    assert "neither one JSON document nor JSON lines (line 2 is not JSON)" in line and line.endswith(NO_STATE)
