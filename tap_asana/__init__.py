@@ -50,7 +50,8 @@ def run(argv: Optional[List[str]] = None) -> int:
     output = Output(sys.stdout)
     try:
         if not args.config:
-            raise cfg.ConfigError("no config given. Pass --config config.json (see sample_config.json).")
+            raise cfg.ConfigError("no config given. Pass --config config.json (see sample_config.json), or --config "
+                                  "ENV to read TAP_ASANA_<SETTING> environment variables.")
         config = cfg.load_config(args.config)
         secrets.extend(cfg.secrets_of(config))
         if config.log_level and not args.log_level:
@@ -229,7 +230,9 @@ def _state_json(path: str) -> Any:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tap-asana", description="Singer tap for Asana")
-    parser.add_argument("-c", "--config", help="config file (JSON)")
+    parser.add_argument("-c", "--config", action="append", metavar="FILE|ENV",
+                        help="config file (JSON), or ENV for TAP_ASANA_<SETTING> environment variables; repeatable: "
+                             "merged in order, later keys win")
     parser.add_argument("-d", "--discover", action="store_true", help="print the catalog and exit")
     parser.add_argument("--catalog", help="catalog file with the selected streams")
     parser.add_argument("-p", "--properties", help="legacy name of --catalog")

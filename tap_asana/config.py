@@ -1,7 +1,8 @@
 """Settings: each one declared once, with its type, default and description.
 
-``--about`` prints these declarations; ``load_config`` validates a user's file
-against them and returns a ``Config``. Nothing here touches the network.
+``--about`` prints these declarations; ``load_config`` merges a user's files (and, for
+``--config ENV``, the ``TAP_ASANA_<NAME>`` environment variables), validates them against
+these declarations and returns a ``Config``. Nothing here touches the network.
 """
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import ipaddress
 import json
 import logging
 import math
+import os
 from dataclasses import dataclass, fields
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlparse
 
 LOGGER = logging.getLogger("tap_asana")
@@ -37,6 +39,10 @@ SETTINGS: Dict[str, tuple] = {
     "project_gids": ("array", None, "Read only these projects and what hangs below them: sections, tasks, subtasks, stories (gid strings, or one comma-separated string); all when not set."),
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: `--config ENV` reads each setting from the variable TAP_ASANA_<NAME in upper case>, as Meltano
+#: SDK taps do (``--config ENV``), so a token need never be written to a file.
+ENV_SOURCE = "ENV"
+ENV_PREFIX = "TAP_ASANA_"
 SECRETS = ("access_token", "client_secret", "refresh_token")
 #: How far ahead of this machine's clock a time from the state or Asana's clock may be.
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -156,18 +162,48 @@ def read_text(path: str, what: str, error: type) -> str:
         raise error(f"cannot read {what} file {path}: {exc.strerror}.") from None
 
 
-def load_config(path: str, now: Optional[dt.datetime] = None) -> Config:
+def env_variable(name: str) -> str:
+    """The environment variable that gives setting `name` with ``--config ENV``."""
+    return ENV_PREFIX + name.upper()
+
+
+def env_settings(environ: Mapping[str, str]) -> Dict[str, str]:
+    """The settings the environment gives, as strings (numbers and comma-separated gid lists
+    are read from strings anyway). An empty variable counts as unset: orchestrators often
+    export every known variable, set or not."""
+    return {name: environ[env_variable(name)] for name in SETTINGS if environ.get(env_variable(name), "") != ""}
+
+
+def load_config(sources: Union[str, Sequence[str]], now: Optional[dt.datetime] = None,
+                environ: Optional[Mapping[str, str]] = None) -> Config:
+    """The config from each source in turn, later keys winning: a JSON file's path, or
+    ``ENV`` for the TAP_ASANA_<NAME> environment variables."""
+    data: Dict[str, Any] = {}
+    for source in [sources] if isinstance(sources, str) else sources:
+        if source == ENV_SOURCE:
+            given = env_settings(os.environ if environ is None else environ)
+            if not given:
+                LOGGER.warning("--config ENV: no %s<SETTING> environment variable is set (e.g. %s)", ENV_PREFIX,
+                               env_variable("access_token"))
+            data.update(given)
+        else:
+            data.update(_config_file(source))
+    return validate_config(data, now or dt.datetime.now(dt.timezone.utc))
+
+
+def _config_file(path: str) -> Dict[str, Any]:
     try:
         raw = read_text(path, "config", ConfigError)
     except ConfigError as exc:
-        raise ConfigError(f"{exc} Pass an existing UTF-8 JSON file with --config.") from None
+        raise ConfigError(f"{exc} Pass an existing UTF-8 JSON file with --config (or --config ENV for "
+                          f"{ENV_PREFIX}<SETTING> environment variables).") from None
     try:
         data = json.loads(raw)
     except ValueError as exc:
         raise ConfigError(f"config file {path} is not valid JSON ({exc.msg} at line {exc.lineno}). Fix the file; see sample_config.json.") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a JSON object, not {json_kind(data)}. See sample_config.json.")
-    return validate_config(data, now or dt.datetime.now(dt.timezone.utc))
+    return data
 
 
 def validate_config(data: Mapping[str, Any], now: dt.datetime) -> Config:

@@ -181,3 +181,51 @@ def test_4_json_lines_with_a_line_that_is_not_json_is_one_critical(tmp_path):
     (tmp_path / "state.json").write_text('{"bookmarks": {}}\nINFO not json\n{"bookmarks": {}}\n')
     line = one_critical(tap(tmp_path, "-c", "config.json", "--catalog", "catalog.json", "--state", "state.json"))
     assert "neither one JSON document nor JSON lines (line 2 is not JSON)" in line and line.endswith(NO_STATE)
+
+
+# --- 2. --config ENV ---------------------------------------------------------------------------------------
+def _env(config: Dict[str, object]) -> Dict[str, str]:
+    """A config as TAP_ASANA_<SETTING> variables, every value a string (as environments carry them)."""
+    return {f"TAP_ASANA_{k.upper()}": ",".join(v) if isinstance(v, list) else str(v) for k, v in config.items()}
+
+
+def test_2_config_env_alone_reads_every_setting_from_tap_asana_variables(tmp_path):
+    with FakeAsana(preset="tiny", seed=6) as fake:
+        workspaces = [w["gid"] for w in fake.export()["workspaces"]]
+        env = _env({**config_for(fake), "page_size": 2, "workspace_gids": workspaces[:1], "log_level": "debug"})
+        env["TAP_ASANA_REDIRECT_URI"] = ""  # empty: unset
+        write_json(tmp_path / "catalog.json", catalog_for(["workspaces", "tags"]))
+        result = tap(tmp_path, "--config", "ENV", "--catalog", "catalog.json", env=env)
+        requests = fake.requests()
+    assert result.returncode == 0, result.stderr
+    messages = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [m["record"]["gid"] for m in messages if m["type"] == "RECORD" and m["stream"] == "workspaces"] \
+        == workspaces[:1]  # TAP_ASANA_WORKSPACE_GIDS, a comma-separated string
+    assert any("limit=2" in r for r in requests if "/tags" in r)  # TAP_ASANA_PAGE_SIZE, a number as a string
+    assert "DEBUG" in result.stderr  # TAP_ASANA_LOG_LEVEL
+    assert fake.pat not in result.stderr and "Ignoring unknown config keys" not in result.stderr
+
+
+def test_2_config_env_beside_a_file_merges_in_the_order_given_later_wins(tmp_path):
+    with FakeAsana(preset="tiny", seed=7) as fake:
+        write_json(tmp_path / "config.json", {**config_for(fake), "access_token": "stale-token-SECRET"})
+        write_json(tmp_path / "catalog.json", catalog_for(["workspaces"]))
+        env = {"TAP_ASANA_ACCESS_TOKEN": fake.pat, "TAP_ASANA_SHARD_A_ACCESS_TOKEN": "x", "TAP_ASANA_DEMO_OUT": "y"}
+        env_wins = tap(tmp_path, "-c", "config.json", "--config", "ENV", "--catalog", "catalog.json", env=env)
+        file_wins = tap(tmp_path, "--config", "ENV", "-c", "config.json", "--catalog", "catalog.json", env=env)
+    assert env_wins.returncode == 0, env_wins.stderr
+    assert "WARNING" not in env_wins.stderr  # other TAP_ASANA_ variables (Meltano's, the demo's) are no settings
+    line = one_critical(file_wins)
+    assert "rejected the credentials" in line
+    for result in (env_wins, file_wins):
+        assert fake.pat not in result.stderr and "stale-token-SECRET" not in result.stderr
+
+
+def test_2_config_env_with_nothing_set_says_which_variables_it_reads(tmp_path):
+    env = {k: v for k, v in TAP_ENV.items() if not k.startswith("TAP_ASANA_")}
+    result = subprocess.run([sys.executable, "-m", "tap_asana", "--config", "ENV", "--discover"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, env=env)
+    line = one_critical(result)
+    assert "config has no credentials" in line
+    assert "WARNING --config ENV: no TAP_ASANA_<SETTING> environment variable is set (e.g. TAP_ASANA_ACCESS_TOKEN)" \
+        in result.stderr
