@@ -56,6 +56,12 @@ def run(argv: Optional[List[str]] = None) -> int:
         secrets.extend(cfg.secrets_of(config))
         if config.log_level and not args.log_level:
             logging.getLogger().setLevel(config.log_level)
+        if args.test:
+            from tap_asana import access
+
+            client = AsanaClient(config, on_secret=secrets.append)
+            print("\n".join(access.report(client, config) + ["OK: a sync with this config can start."]))
+            return 0
         if args.discover:
             catalog = discover.discover()
             if patterns or args.deselect:
@@ -238,6 +244,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-p", "--properties", help="legacy name of --catalog")
     parser.add_argument("-s", "--state", help="state file from an earlier run")
     parser.add_argument("--about", action="store_true", help="print name, version, capabilities and settings")
+    parser.add_argument("--test", action="store_true",
+                        help="check the credentials and what they reach (workspaces, plans, the gids a shard names), "
+                             "print a short report and exit")
     parser.add_argument("--format", choices=["json", "markdown"], help="--about's format (default json)")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],

@@ -15,7 +15,7 @@ import logging
 import sys
 from typing import IO, Any, Dict, Iterable, List, Optional
 
-from tap_asana import state as st
+from tap_asana import access, state as st
 from tap_asana.capture import Capture
 from tap_asana.capture.sink import SendPage
 from tap_asana.client import AsanaClient, format_asana_time, parse_asana_time
@@ -64,6 +64,7 @@ class Run:
         """Fix the run's start on Asana's clock (or resume an unfinished run's)."""
         me = self.client.get("/users/me", {"opt_fields": "name"})
         LOGGER.info("Authenticated to Asana as user %s", me["data"]["gid"])
+        access.require_visible(self.client, self.config)  # a shard naming gids it cannot see stops here
         clock = self.client.run_start()
         self.state = st.begin_run(self.state, format_asana_time(clock - CLOCK_MARGIN), sorted(self.selected))
         started_at = st.run_started_at(self.state)

@@ -229,3 +229,107 @@ def test_2_config_env_with_nothing_set_says_which_variables_it_reads(tmp_path):
     assert "config has no credentials" in line
     assert "WARNING --config ENV: no TAP_ASANA_<SETTING> environment variable is set (e.g. TAP_ASANA_ACCESS_TOKEN)" \
         in result.stderr
+
+
+# --- 3. a shard key naming gids the token cannot see ------------------------------------------------------
+def _shard_run(tmp_path: Path, fake, **shard) -> "object":
+    return run_tap(tmp_path, config_for(fake, **shard), catalog_for())
+
+
+def test_3_workspace_gids_naming_an_unseen_workspace_stops_before_any_record(tmp_path, fake_asana):
+    run = _shard_run(tmp_path, fake_asana, workspace_gids="999")
+    line = one_critical(run)
+    assert "config key workspace_gids names 999, which is not among the workspaces this token can see" in line
+    assert line.endswith(NO_STATE) and run.stdout == ""
+
+
+def test_3_project_gids_naming_an_unseen_project_stops_before_any_record(tmp_path, fake_asana):
+    known = fake_asana.export()["projects"][0]["gid"]
+    run = _shard_run(tmp_path, fake_asana, project_gids=f"{known},999")
+    line = one_critical(run)
+    assert "config key project_gids names 999, which this token cannot read (999: Asana answered 404" in line, line
+    assert known not in line.split("(")[0] and line.endswith(NO_STATE) and run.stdout == ""
+
+
+def test_3_a_project_of_a_workspace_the_shard_leaves_out_counts_as_not_visible(tmp_path, fake_asana):
+    export = fake_asana.export()
+    workspace = export["workspaces"][0]["gid"]
+    elsewhere = next(p["gid"] for p in export["projects"] if p["workspace"]["gid"] != workspace)
+    run = _shard_run(tmp_path, fake_asana, workspace_gids=[workspace], project_gids=[elsewhere])
+    line = one_critical(run)
+    assert f"config key project_gids names {elsewhere}" in line
+    assert "which workspace_gids leaves out" in line and run.stdout == ""
+
+
+def test_3_a_shard_the_token_can_see_runs_with_one_request_per_project_more(tmp_path, fake_asana):
+    export = fake_asana.export()
+    project = export["projects"][0]
+    run = run_tap(tmp_path, config_for(fake_asana, workspace_gids=[project["workspace"]["gid"]],
+                                       project_gids=[project["gid"]]), catalog_for(["projects"]))
+    assert run.returncode == 0, run.stderr
+    assert [r["gid"] for r in run.records("projects")] == [project["gid"]]
+    assert sum(1 for line in fake_asana.requests() if line.startswith(f"GET /api/1.0/projects/{project['gid']}?")) == 1
+
+
+# --- 1. --test ---------------------------------------------------------------------------------------------
+def test_1_test_reports_the_user_each_workspaces_plan_and_workspace_events(tmp_path, fake_asana):
+    export = fake_asana.export()
+    write_json(tmp_path / "config.json", config_for(fake_asana))
+    result = tap(tmp_path, "-c", "config.json", "--test")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    me = next(u for u in export["users"] if u["gid"] == export["meta"]["me"])
+    assert lines[0].startswith(f"Credentials work: user {me['name']} ({me['gid']})")
+    free = set(export["meta"]["free_workspaces"])
+    for workspace in export["workspaces"]:
+        line = next(l for l in lines if l.startswith(f"Workspace {workspace['name']} ({workspace['gid']})"))
+        assert ("free plan (search answers 402" if workspace["gid"] in free else "premium plan (search answers)") in line
+        assert line.endswith("workspace events: not available (404)")  # the fake does not serve getWorkspaceEvents
+    assert lines[-1] == "OK: a sync with this config can start." and len(lines) <= 6
+    assert not any(line.startswith("{") for line in lines)  # no Singer message
+    requests = fake_asana.requests()
+    assert all("/tasks/search?limit=1&opt_fields=name" in r for r in requests if "/tasks/search" in r)
+    assert not any("/projects" in r or "/tasks?" in r for r in requests)  # nothing is synced
+    assert fake_asana.pat not in result.stderr + result.stdout
+
+
+def test_1_test_checks_the_shard_keys_and_fails_on_a_gid_it_cannot_see(tmp_path, fake_asana):
+    export = fake_asana.export()
+    project = export["projects"][0]
+    workspace = project["workspace"]["gid"]
+    write_json(tmp_path / "ok.json", config_for(fake_asana, workspace_gids=workspace, project_gids=[project["gid"]]))
+    write_json(tmp_path / "bad.json", config_for(fake_asana, project_gids=["999"]))
+    ok = tap(tmp_path, "-c", "ok.json", "--test")
+    assert ok.returncode == 0, ok.stderr
+    assert f"workspace_gids: {workspace}: visible" in ok.stdout
+    assert f"project_gids: {project['name']} ({project['gid']}): visible, in workspace {workspace}" in ok.stdout
+    others = [w for w in export["workspaces"] if w["gid"] != workspace]
+    assert all(f"({w['gid']}): left out by workspace_gids" in ok.stdout for w in others)
+    bad = tap(tmp_path, "-c", "bad.json", "--test")
+    line = one_critical(bad)
+    assert "config key project_gids names 999" in line and bad.stdout == ""
+
+
+def test_1_test_with_a_rejected_token_is_one_critical(tmp_path, fake_asana):
+    write_json(tmp_path / "config.json", {**config_for(fake_asana), "access_token": "not-a-real-token"})
+    result = tap(tmp_path, "-c", "config.json", "--test")
+    line = one_critical(result)
+    assert "rejected the credentials" in line and result.stdout == "" and line.endswith(NO_STATE)
+
+
+@pytest.mark.parametrize("status, body, says", [
+    (200, {"data": [], "sync": "s1", "has_more": False}, "available"),
+    (412, {"errors": [{"message": "Sync token invalid or too old."}], "sync": "s2"}, "available"),
+    (402, {"errors": [{"message": "premium only"}]}, "not available (402)"),
+    (403, {"errors": [{"message": "Forbidden"}]}, "not available (403)"),
+])
+def test_1_workspace_events_available_on_a_200_or_the_412_that_hands_over_a_token(status, body, says):
+    import responses
+
+    from tap_asana import access
+    from tap_asana.client import AsanaClient
+    from tests.conftest import API, make_config
+
+    with responses.RequestsMock() as mock:
+        mock.add(responses.GET, f"{API}/workspaces/7/events", json=body, status=status)
+        assert access._events(AsanaClient(make_config()), "7") == says
