@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from fake_asana import FakeAsana
-from tests.tapkit import ROOT, TAP_ENV, catalog_for, config_for, run_tap
+from tests.tapkit import RFC3339, ROOT, TAP_ENV, catalog_for, config_for, run_tap
 
 RESUMABLE = "The last STATE written is safe to resume from."
 NO_STATE = "No STATE was written: the next run starts where this one did."
@@ -333,3 +334,32 @@ def test_1_workspace_events_available_on_a_200_or_the_412_that_hands_over_a_toke
     with responses.RequestsMock() as mock:
         mock.add(responses.GET, f"{API}/workspaces/7/events", json=body, status=status)
         assert access._events(AsanaClient(make_config()), "7") == says
+
+
+# --- 5. time_extracted -------------------------------------------------------------------------------------
+def _time(value: str):
+    import datetime as dt
+
+    assert value.endswith("Z") and RFC3339.match(value), value
+    return dt.datetime.fromisoformat(value[:-1] + "+00:00")
+
+
+def test_5_every_record_and_delete_carries_when_its_page_was_read(tmp_path):
+    import datetime as dt
+
+    with FakeAsana(preset="tiny", seed=8, latency_ms=20) as fake:
+        before = dt.datetime.now(dt.timezone.utc)
+        first = run_tap(tmp_path / "full", config_for(fake), catalog_for())
+        after = dt.datetime.now(dt.timezone.utc)
+        deleted = fake.mutate("delete_tasks", count=1)["gids"]
+        second = run_tap(tmp_path / "next", config_for(fake), catalog_for(), state=first.final_state)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    records = [m for m in first.messages if m["type"] == "RECORD"]
+    assert records and all(before <= _time(m["time_extracted"]) <= after for m in records)
+    # a page's records share the time its answer arrived; different pages arrived at different times
+    stories = [m["time_extracted"] for m in records if m["stream"] == "stories"]
+    pages = int(re.search(r"Extracted stories: \d+ records?, (\d+) pages?", first.stderr).group(1))
+    assert 1 < len(set(stories)) <= pages < len(stories)
+    deletes = [m for m in second.messages if m["type"] == "RECORD" and m["record"].get("_sdc_deleted_at")]
+    assert {m["record"]["gid"] for m in deletes} >= set(deleted)
+    assert all(_time(m["time_extracted"]) > after for m in deletes)
