@@ -363,3 +363,79 @@ def test_5_every_record_and_delete_carries_when_its_page_was_read(tmp_path):
     deletes = [m for m in second.messages if m["type"] == "RECORD" and m["record"].get("_sdc_deleted_at")]
     assert {m["record"]["gid"] for m in deletes} >= set(deleted)
     assert all(_time(m["time_extracted"]) > after for m in deletes)
+
+
+STAND_IN_TARGET = '''#!{python}
+"""A stand-in for target-jsonl: keeps RECORDs in records.jsonl and, as real targets do, prints
+the value of each STATE on a line of stdout once the records before it are stored."""
+import json, os, sys
+
+with open("records.jsonl", "a") as records:
+    for line in sys.stdin:
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            records.write(json.dumps(message["record"]) + "\\n")
+        elif message["type"] == "STATE":
+            records.flush()
+            print(json.dumps(message["value"]), flush=True)
+            if os.environ.get("STAND_IN_FAILS"):
+                sys.exit(1)  # a target that stops halfway, after passing on a STATE
+'''
+FAILING_TAP = """#!/bin/sh
+echo '{"type":"STATE","value":{"bookmarks":{},"progress":{"started_at":"2026-01-01T00:00:00.000Z","done":[]}}}'
+echo 'CRITICAL a stand-in tap that fails after a STATE' >&2
+exit 1
+"""
+
+
+def readme_cron_command() -> str:
+    """The cron line of README.md's "Running from cron", less its five schedule fields."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Running from cron"):]
+    line = next(l for l in section.splitlines() if re.match(r"^    0 \* \* \* \* ", l))
+    assert "SHELL=/bin/bash" in section[:section.index(line)]
+    return line.strip().split(" ", 5)[5]
+
+
+def test_4_the_readme_cron_line_keeps_the_last_state_and_survives_failed_runs(tmp_path):
+    command = readme_cron_command()
+    home, bin_dir, failing = tmp_path / "home", tmp_path / "bin", tmp_path / "failing"
+    work = home / "asana"
+    for folder in (work, bin_dir, failing):
+        folder.mkdir(parents=True)
+    (bin_dir / "tap-asana").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m tap_asana "$@"\n')
+    (bin_dir / "target-jsonl").write_text(STAND_IN_TARGET.replace("{python}", sys.executable))
+    (failing / "tap-asana").write_text(FAILING_TAP)
+    for script in (bin_dir / "tap-asana", bin_dir / "target-jsonl", failing / "tap-asana"):
+        script.chmod(0o755)
+    env = {"HOME": str(home), "PATH": f"{bin_dir}:/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+
+    def cron(**extra: str) -> int:
+        return subprocess.run(["bash", "-c", command], env={**env, **extra}, cwd=tmp_path, timeout=120).returncode
+
+    def tags_stored() -> int:
+        return sum(1 for _ in (work / "records.jsonl").open()) if (work / "records.jsonl").exists() else 0
+
+    with FakeAsana(preset="tiny", seed=9) as fake:
+        write_json(work / "config.json", config_for(fake))
+        write_json(work / "catalog.json", catalog_for(["tags"]))
+        tags = len(fake.export()["tags"])
+        assert cron() == 0, (work / "tap.log").read_text()
+        first = json.loads((work / "state.json").read_text())
+        assert set(first["bookmarks"]) == {"tags"} and "progress" not in first
+        assert tags_stored() == tags
+
+        assert cron() == 0, (work / "tap.log").read_text()  # the second run reads the first one's state
+        second = (work / "state.json").read_bytes()
+        assert tags_stored() == tags  # nothing new since the bookmark
+        assert json.loads(second)["bookmarks"]["tags"]["created_at"] >= first["bookmarks"]["tags"]["created_at"]
+        assert (work / "tap.log").read_text().count("does not exist: taking this for a first run") == 1
+
+        assert cron(PATH=f"{failing}:{env['PATH']}") != 0  # the tap fails after a STATE
+        assert (work / "state.json").read_bytes() == second
+        assert cron(STAND_IN_FAILS="1") != 0  # the target stops after its first STATE
+        assert (work / "state.json").read_bytes() == second
+        write_json(work / "config.json", {**config_for(fake), "access_token": "revoked"})
+        assert cron() != 0  # the tap fails before any STATE
+        assert (work / "state.json").read_bytes() == second
+    assert "rejected the credentials" in (work / "tap.log").read_text()
