@@ -24,6 +24,21 @@ LOGGER = logging.getLogger("tap_asana")
 
 #: Seconds between two progress lines.
 PROGRESS_EVERY = 30.0
+#: What is read only to find records, in the words of the people reading the summary (the reader
+#: counts pages under the names of the listings it makes, which are the code's).
+READ_TO_FIND = {
+    "task_search": "the search for changed tasks",
+    "task": "tasks read one by one (named by events, or gone from a listing)",
+    "assigned_tasks": "users' tasks in no project",
+    "events": "projects' events",
+    "team_members": "teams' members (the users column of teams)",
+    "portfolio_items": "portfolios' items (the portfolio_items column of portfolios)",
+}
+
+
+def counted(number: int, thing: str) -> str:
+    """'1 page', '2 pages'."""
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 class Reporter:
@@ -72,9 +87,9 @@ class Reporter:
             with self.lock:
                 requests, waits = sum(self.requests.values()), self.rate_limited
             streams = ", ".join(f"{name} {count}" for name, count in self._by_stream().items() if count)
-            self.logger.info("Progress after %.0fs: %d records (%s), %d requests, %d rate-limit waits",
-                             self.clock() - self.started, sum(self.records.values()), streams or "none yet",
-                             requests, waits)
+            self.logger.info("Progress after %.0fs: %s (%s), %s, %s", self.clock() - self.started,
+                             counted(sum(self.records.values()), "record"), streams or "none yet",
+                             counted(requests, "request"), counted(waits, "rate-limit wait"))
 
     def summary(self, ok: bool, stopped: bool = False) -> None:
         """The closing lines: per stream, per route, then the outcome (`ok` only if the run
@@ -85,19 +100,21 @@ class Reporter:
             busy = {name: self._busy(name) for name in set(self.busy) | set(self.busy_since)}
             pages, requests, waits = Counter(self.pages), Counter(self.requests), self.rate_limited
         for name, count in self._by_stream().items():
-            self.logger.info("Extracted %s: %d records, %d pages, %.1fs with requests in flight",
-                             name, count, pages[name], busy.get(name, 0.0))
+            self.logger.info("Extracted %s: %s, %s, %.1fs with requests in flight",
+                             name, counted(count, "record"), counted(pages[name], "page"), busy.get(name, 0.0))
         for name in sorted(set(pages) - set(self._by_stream())):
-            self.logger.info("Read %s for the walk: %d pages, %.1fs with requests in flight",
-                             name, pages[name], busy.get(name, 0.0))
+            label = READ_TO_FIND.get(name, f"{name}, not selected, to reach what hangs below")
+            self.logger.info("Read %s: %s, %.1fs with requests in flight",
+                             label, counted(pages[name], "page"), busy.get(name, 0.0))
         for route, count in sorted(requests.items()):
             self.logger.info("Requests %s: %d", route, count)
-        totals = (sum(self.records.values()), sum(requests.values()), waits)
+        totals = (counted(sum(self.records.values()), "record"), counted(sum(requests.values()), "request"),
+                  counted(waits, "rate-limit wait"))
         if ok:
-            self.logger.info("Sync finished in %.1fs: %d records, %d requests, %d rate-limit waits", elapsed, *totals)
+            self.logger.info("Sync finished in %.1fs: %s, %s, %s", elapsed, *totals)
         else:
-            self.logger.info("Sync %s after %.1fs: %d records sent, %d requests, %d rate-limit waits",
-                             "stopped" if stopped else "failed", elapsed, *totals)
+            self.logger.info("Sync %s after %.1fs: %s sent, %s, %s", "stopped" if stopped else "failed", elapsed,
+                             *totals)
 
     # --- what the client calls -----------------------------------------------------------------
     def request(self, route: str, seconds: float, status: Optional[int]) -> None:

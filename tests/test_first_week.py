@@ -439,3 +439,21 @@ def test_4_the_readme_cron_line_keeps_the_last_state_and_survives_failed_runs(tm
         assert cron() != 0  # the tap fails before any STATE
         assert (work / "state.json").read_bytes() == second
     assert "rejected the credentials" in (work / "tap.log").read_text()
+
+
+# --- 7. progress and summary lines in the user's words ------------------------------------------------------
+def test_7_the_summary_names_what_was_read_in_plain_words_and_counts_in_singular_and_plural(tmp_path, fake_asana):
+    run = run_tap(tmp_path, config_for(fake_asana), catalog_for())
+    assert run.returncode == 0, run.stderr
+    lines = [line[len("INFO "):] for line in run.stderr.splitlines() if line.startswith("INFO ")]
+    assert any(re.match(r"Read the search for changed tasks: \d+ pages?, ", line) for line in lines)
+    assert "Extracted workspaces: 2 records, 1 page, " in run.stderr  # the fake's two workspaces, one page
+    assert any(line.startswith("Read users' tasks in no project: ") for line in lines)  # its free one
+    assert any(line.startswith("Read projects' events: ") for line in lines)
+    reads = [line for line in lines if line.startswith("Read ")]
+    assert len(reads) >= 4 and not any("for the walk" in line for line in reads)
+    for internal in ("task_search", "task", "assigned_tasks", "events", "team_members", "portfolio_items"):
+        assert not any(line.startswith(f"Read {internal}") for line in reads), internal
+    assert not re.search(r"\b1 (records|pages|requests|rate-limit waits)\b", run.stderr)
+    assert not re.search(r"\b(0|[2-9]|\d\d+) (record|page|request|rate-limit wait)\b[,:)]", run.stderr)
+    assert re.search(r"Sync finished in [\d.]+s: \d+ records, \d+ requests, 0 rate-limit waits", run.stderr)
