@@ -56,6 +56,10 @@ def run(argv: Optional[List[str]] = None) -> int:
         secrets.extend(cfg.secrets_of(config))
         if config.log_level and not args.log_level:
             logging.getLogger().setLevel(config.log_level)
+        if config.metrics_log_level:
+            from tap_asana.progress import set_metrics_level
+
+            set_metrics_level(config.metrics_log_level)
         if args.test:
             from tap_asana import access
 

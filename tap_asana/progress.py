@@ -21,6 +21,9 @@ from typing import Callable, Dict, Iterable, Iterator, Optional
 from singer import metrics
 
 LOGGER = logging.getLogger("tap_asana")
+#: The METRIC lines' own logger (as singer_sdk.metrics is in Meltano SDK taps): metrics_log_level
+#: sets its level, and a LOGGING_CONF_FILE can send its lines elsewhere.
+METRICS = logging.getLogger("tap_asana.metrics")
 
 #: Seconds between two progress lines.
 PROGRESS_EVERY = 30.0
@@ -36,6 +39,12 @@ READ_TO_FIND = {
 }
 
 
+def set_metrics_level(level: str) -> None:
+    """metrics_log_level: METRIC lines are logged at INFO, so WARNING or above drops them. Never
+    below the log level in force, so a quiet log stays quiet."""
+    METRICS.setLevel(max(logging.getLevelName(level), logging.getLogger().getEffectiveLevel()))
+
+
 def counted(number: int, thing: str) -> str:
     """'1 page', '2 pages'."""
     return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
@@ -43,9 +52,10 @@ def counted(number: int, thing: str) -> str:
 
 class Reporter:
     def __init__(self, streams: Iterable[str] = (), every: float = PROGRESS_EVERY,
-                 clock: Callable[[], float] = time.monotonic, logger: logging.Logger = LOGGER):
+                 clock: Callable[[], float] = time.monotonic, logger: logging.Logger = LOGGER,
+                 metrics_logger: logging.Logger = METRICS):
         self.streams = list(streams)  # listed in the summary even if they sent nothing
-        self.every, self.clock, self.logger = every, clock, logger
+        self.every, self.clock, self.logger, self.metrics_logger = every, clock, logger, metrics_logger
         self.started = self.last_line = clock()
         self.records: Counter = Counter()
         self.unreported: Counter = Counter()  # records since the last record_count METRIC
@@ -127,7 +137,8 @@ class Reporter:
                 metrics.Tag.status: metrics.Status.succeeded if status and status < 400 else metrics.Status.failed}
         # metrics.log, not metrics.Timer: Timer and Counter reload singer's logging.conf on creation,
         # which would replace this tap's log handler (and its redaction of secrets).
-        metrics.log(self.logger, metrics.Point("timer", metrics.Metric.http_request_duration, round(seconds, 3), tags))
+        metrics.log(self.metrics_logger,
+                    metrics.Point("timer", metrics.Metric.http_request_duration, round(seconds, 3), tags))
 
     # --- helpers -------------------------------------------------------------------------------
     def _by_stream(self) -> Dict[str, int]:
@@ -142,6 +153,6 @@ class Reporter:
         """A record_count METRIC per stream for the records since the last one, as singer's Counter does."""
         for name, count in sorted(self.unreported.items()):
             if count:
-                metrics.log(self.logger, metrics.Point("counter", metrics.Metric.record_count, count,
-                                                       {metrics.Tag.endpoint: name}))
+                metrics.log(self.metrics_logger, metrics.Point("counter", metrics.Metric.record_count, count,
+                                                               {metrics.Tag.endpoint: name}))
         self.unreported.clear()

@@ -457,3 +457,68 @@ def test_7_the_summary_names_what_was_read_in_plain_words_and_counts_in_singular
     assert not re.search(r"\b1 (records|pages|requests|rate-limit waits)\b", run.stderr)
     assert not re.search(r"\b(0|[2-9]|\d\d+) (record|page|request|rate-limit wait)\b[,:)]", run.stderr)
     assert re.search(r"Sync finished in [\d.]+s: \d+ records, \d+ requests, 0 rate-limit waits", run.stderr)
+
+
+# --- 8. smaller truths -------------------------------------------------------------------------------------
+def test_8_about_types_gid_lists_as_array_or_string_and_start_date_as_a_date_time(tmp_path):
+    about = json.loads(tap(tmp_path, "--about").stdout)
+    settings = about["settings"]["properties"]
+    for name in ("workspace_gids", "project_gids"):
+        assert settings[name]["type"] == ["array", "string"] and settings[name]["items"] == {"type": "string"}
+    assert settings["start_date"]["format"] == "date-time"
+    assert settings["metrics_log_level"]["default"] == "INFO" and "WARNING" in settings["metrics_log_level"]["enum"]
+
+
+def test_8_about_markdown_leaves_a_setting_without_a_default_empty(tmp_path):
+    table = tap(tmp_path, "--about", "--format", "markdown").stdout
+    assert "| access_token | False |  | " in table and "| workspace_gids | False |  | " in table
+    assert "None" not in table and '| log_level | False | "INFO" |' in table
+
+
+def test_8_capabilities_and_settings_are_one_list_in_about_meltano_yml_and_the_readme(tmp_path):
+    import yaml
+
+    from tap_asana.config import SETTINGS
+
+    about = json.loads(tap(tmp_path, "--about").stdout)
+    extractor = yaml.safe_load((ROOT / "meltano.yml").read_text())["plugins"]["extractors"][0]
+    assert extractor["capabilities"] == about["capabilities"]
+    assert "test" in about["capabilities"]
+    assert [s["name"] for s in extractor["settings"]] == list(SETTINGS) == list(about["settings"]["properties"])
+    readme = (ROOT / "README.md").read_text()
+    lists = re.findall(r"capabilities \(?((?:`[a-z-]+`,? ?)+)", readme)
+    assert len(lists) >= 2
+    for found in lists:
+        assert re.findall(r"`([a-z-]+)`", found) == about["capabilities"], found
+    table = re.findall(r"^\| `([a-z_]+)`", readme[readme.index("### Config"):readme.index("### Checking")], re.M)
+    assert set(table) | {"client_secret", "refresh_token"} == set(SETTINGS)  # the OAuth trio shares a row
+
+
+def test_8_metrics_log_level_warning_drops_metric_lines_and_keeps_the_summary(tmp_path, fake_asana):
+    catalog = catalog_for(["workspaces", "tags", "projects"])
+    loud = run_tap(tmp_path / "loud", config_for(fake_asana), catalog)
+    requests = int(re.search(r"Sync finished in [\d.]+s: \d+ records?, (\d+) requests?", loud.stderr).group(1))
+    timers = [l for l in loud.stderr.splitlines() if l.startswith("INFO METRIC: ") and "http_request_duration" in l]
+    assert loud.returncode == 0 and len(timers) == requests  # the Singer convention by default: one a request
+    quiet = run_tap(tmp_path / "quiet", config_for(fake_asana, metrics_log_level="warning"), catalog)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "METRIC" not in quiet.stderr
+    assert "Extracted tags: " in quiet.stderr and "Requests GET /tags: " in quiet.stderr and "Sync finished" in quiet.stderr
+    counts = {stream: len(records) for stream, records in loud.by_stream().items()}
+    assert {stream: len(records) for stream, records in quiet.by_stream().items()} == counts  # output untouched
+
+
+def test_8_the_distribution_ships_tap_asana_alone_and_the_fake_stays_in_the_checkout(tmp_path):
+    result = subprocess.run([sys.executable, "setup.py", "-q", "egg_info", "--egg-base", str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    info = tmp_path / "tap_asana.egg-info"
+    assert (info / "top_level.txt").read_text().split() == ["tap_asana"]  # what an install puts on sys.path
+    sources = (info / "SOURCES.txt").read_text().splitlines()
+    assert "tap_asana/access.py" in sources and not any(line.startswith("fake_asana") for line in sources)
+    makefile = (ROOT / "Makefile").read_text()
+    assert "export PYTHONPATH := $(CURDIR)" in makefile  # make test, demo and bench find the fake here
+    for script in ("scripts/demo.py", "scripts/meltano_check.py", "scripts/postgres_check.py",
+                   "scripts/stitch_check.py", "bench/run.py"):
+        text = (ROOT / script).read_text()
+        assert "sys.path.insert(0, str(ROOT))" in text.split("from fake_asana import")[0], script
