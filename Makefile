@@ -2,6 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+# The fake Asana (fake_asana/) is not installed with the tap: the tests, the demo and the benchmark
+# import it from this checkout.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .PHONY: test demo bench soak clean contract-check meltano-check postgres-check stitch-check
 

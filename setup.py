@@ -3,12 +3,15 @@ from setuptools import find_packages, setup
 setup(
     name="tap-asana",
     version="0.1.0",
-    description="Singer tap for Asana, with a local fake Asana API for tests and demos",
+    description="Singer tap for Asana",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.9",
-    packages=find_packages(include=["tap_asana", "tap_asana.*", "fake_asana", "fake_asana.*"]),
+    # Only the tap. The fake Asana (fake_asana/) stays in the checkout, for the tests, the demo and
+    # the benchmark, which find it there (the Makefile puts the checkout on PYTHONPATH): installed,
+    # a top-level package of that name could collide in a production environment.
+    packages=find_packages(include=["tap_asana", "tap_asana.*"]),
     package_data={"tap_asana": ["schemas/*.json", "schemas/shared/*.json", "contract.json"]},
     install_requires=[
         "singer-python>=6.0,<7",

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from fake_asana import FakeAsana  # noqa: E402
 
 OUT = Path(os.environ.get("TAP_ASANA_DEMO_OUT", ROOT / "demo"))  # tests point it elsewhere
-EXTRACTED = re.compile(r"Extracted (\w+): (\d+) records, (\d+) pages, ([\d.]+)s")
+EXTRACTED = re.compile(r"Extracted (\w+): (\d+) records?, (\d+) pages?, ([\d.]+)s")
 
 
 def tap(*args: str, stdout_file: Path, log_file: Path) -> float:

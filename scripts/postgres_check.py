@@ -12,8 +12,8 @@ Checked with SQL after each run:
   `custom_fields` array and as rows of task_custom_field_values (`WHERE name = 'Priority'`);
 - after changes made through the fake's control endpoint: the changed tasks carry their new
   names, the new stories and tasks are there, and fewer records were loaded than the first time;
-- tasks deleted in Asana are marked deleted (`_sdc_deleted_at` set), once the tasks schema has
-  `_sdc_deleted_at` (the tap then sends deletes); SKIPPED before that.
+- tasks deleted in Asana (2, with their subtasks) are marked deleted (`_sdc_deleted_at` set): the
+  tap sends deletes, as records with `_sdc_deleted_at`.
 
 Exit 0 when every check passed, 1 otherwise. Logs and files go to .tools/postgres-check/.
 """
@@ -242,13 +242,14 @@ def run_checks(pg: Postgres, fake: FakeAsana) -> None:
     check_custom_field(pg, expected_now(fake))
     loaded = set(pg.live_gids("tasks")) | set(pg.live_gids("subtasks"))
 
-    sends_deletes = "_sdc_deleted_at" in schemas["tasks"]["properties"]
-    deleted = fake.mutate("delete_tasks", count=2)["gids"] if sends_deletes else []
+    check("_sdc_deleted_at" in schemas["tasks"]["properties"], "the tasks schema has _sdc_deleted_at (the tap "
+          "sends deletes)")
+    deleted = fake.mutate("delete_tasks", count=2)["gids"]
     modified = fake.mutate("modify_tasks", count=3)["gids"]
     stories = fake.mutate("add_stories", count=4)["gids"]
     added = fake.mutate("add_tasks", count=2)["gids"]
     print(f"\nChanged through POST /_control/mutate: renamed tasks {modified}, 4 new stories, new tasks {added}"
-          + (f", deleted {deleted} (with their subtasks)" if deleted else ""))
+          f", deleted {deleted} (with their subtasks)")
 
     print("\nRun 2, incremental, from the last STATE target-postgres wrote")
     sent2, _ = load("incremental", state)
@@ -260,16 +261,12 @@ def run_checks(pg: Postgres, fake: FakeAsana) -> None:
     gone = {table: {r[0] for r in pg.sql(f"SELECT {KEY_SQL.get(table, 'gid')} FROM {SCHEMA}.{table} "
                                          f"WHERE {column} = ANY(%s)", "{" + ",".join(deleted) + "}")}
             for table, column in below_deleted.items()} if deleted else {}
-    if not sends_deletes:
-        print("  SKIPPED deleted tasks marked deleted: the tasks schema has no _sdc_deleted_at yet "
-              "(the tap does not send deletes)")
-    else:
-        marked = {r[0] for table in ("tasks", "subtasks") for r in pg.sql(
-            f"SELECT gid FROM {SCHEMA}.{table} WHERE _sdc_deleted_at IS NOT NULL AND gid = ANY(%s)",
-            "{" + ",".join(deleted) + "}")}
-        check(marked == set(deleted) & loaded,
-              f"the {len(set(deleted) & loaded)} deleted tasks and subtasks have _sdc_deleted_at set "
-              f"(missing {sorted(set(deleted) & loaded - marked)[:3]})")
+    marked = {r[0] for table in ("tasks", "subtasks") for r in pg.sql(
+        f"SELECT gid FROM {SCHEMA}.{table} WHERE _sdc_deleted_at IS NOT NULL AND gid = ANY(%s)",
+        "{" + ",".join(deleted) + "}")}
+    check(marked == set(deleted) & loaded,
+          f"the {len(set(deleted) & loaded)} deleted tasks and subtasks have _sdc_deleted_at set "
+          f"(missing {sorted(set(deleted) & loaded - marked)[:3]})")
     check_tables(pg, want, sent2, allowed_extra=gone)
     check_custom_field(pg, want)
     names = dict(pg.sql(f"SELECT gid, name FROM {SCHEMA}.tasks WHERE gid = ANY(%s)", "{" + ",".join(modified) + "}"))

@@ -32,7 +32,11 @@ def run(argv: Optional[List[str]] = None) -> int:
     secrets: List[str] = []
     problem = _setup_logging(args.log_level, secrets)
     if problem:
-        LOGGER.critical("%s", problem)
+        LOGGER.critical("%s. %s", problem.rstrip("."), NO_STATE)
+        return 1
+    if args.format and not args.about:
+        LOGGER.critical("--format %s chooses how --about prints the settings; it does nothing without --about "
+                        "(tap-asana --about --format %s). %s", args.format, args.format, NO_STATE)
         return 1
     if args.version:
         print(f"tap-asana {__version__}")
@@ -42,14 +46,26 @@ def run(argv: Optional[List[str]] = None) -> int:
         return 0
     patterns = (["*"] if args.select_all else []) + (args.select or [])
     stop = StopFlag()
+    config = None
     output = Output(sys.stdout)
     try:
         if not args.config:
-            raise cfg.ConfigError("no config given. Pass --config config.json (see sample_config.json).")
+            raise cfg.ConfigError("no config given. Pass --config config.json (see sample_config.json), or --config "
+                                  "ENV to read TAP_ASANA_<SETTING> environment variables.")
         config = cfg.load_config(args.config)
         secrets.extend(cfg.secrets_of(config))
         if config.log_level and not args.log_level:
             logging.getLogger().setLevel(config.log_level)
+        if config.metrics_log_level:
+            from tap_asana.progress import set_metrics_level
+
+            set_metrics_level(config.metrics_log_level)
+        if args.test:
+            from tap_asana import access
+
+            client = AsanaClient(config, on_secret=secrets.append)
+            print("\n".join(access.report(client, config) + ["OK: a sync with this config can start."]))
+            return 0
         if args.discover:
             catalog = discover.discover()
             if patterns or args.deselect:
@@ -71,7 +87,15 @@ def run(argv: Optional[List[str]] = None) -> int:
                                          "--catalog; or name streams with --select (or --select-all).")
         if patterns or args.deselect:
             catalog = selection.apply_patterns(catalog, patterns, args.deselect or [])
-        selected = selection.select(catalog)
+        try:
+            selected = selection.select(catalog)
+        except selection.CatalogError:
+            if catalog_path:
+                raise
+            # No catalog file: the patterns alone chose nothing (a --deselect wins over every --select).
+            raise selection.CatalogError(
+                f"the patterns leave no stream selected: {_patterns_text(args)}. --deselect wins over --select "
+                "(and --select-all); select at least one stream that no --deselect names.") from None
         state = _read_state(args.state) if args.state else {}
         signals = {signal.SIGTERM: 143, signal.SIGINT: 130}
         received: List[int] = []
@@ -93,40 +117,68 @@ def run(argv: Optional[List[str]] = None) -> int:
             return received[0] if received else 143
         return 0
     except (cfg.ConfigError, selection.CatalogError, st.StateError) as exc:
-        LOGGER.critical("%s", exc)
+        _critical(str(exc), output)
     except AuthRejected as exc:
-        LOGGER.critical("Asana rejected the credentials (%s). Check access_token, or the OAuth client_id, "
-                         "client_secret and refresh_token.", exc)
+        _critical(_rejected(exc, config), output)
     except AsanaError as exc:
         if exc.status == 404 and exc.path == "/users/me":
-            LOGGER.critical("%s/users/me answered 404 (%s): api_url does not lead to Asana's API. Check api_url "
-                            "(Asana's is https://app.asana.com/api/1.0). %s", config.api_url, exc, _resume_note(output))
+            _critical(f"{config.api_url}/users/me answered 404 ({exc}): api_url does not lead to Asana's API. Check "
+                      "api_url (Asana's is https://app.asana.com/api/1.0)", output)
         else:
-            LOGGER.critical("%s. %s", str(exc).rstrip("."), _resume_note(output))
+            _critical(str(exc), output)
     except BadRecord as exc:
-        LOGGER.critical("%s %s", exc, _resume_note(output))
+        _critical(str(exc), output)
     except TargetClosed:
         # Whatever is still buffered for stdout can go nowhere; drop it, so the interpreter's
         # last flush does not print "Exception ignored ... BrokenPipeError" at exit.
         _silence_stdout()
-        LOGGER.critical("The target closed the tap's output (stdout) before the run ended: the records since the "
-                        "last STATE it received were not delivered. Look at the target's log for why it stopped; the "
-                        "last STATE it received is safe to resume from.")
+        _critical("The target closed the tap's output (stdout) before the run ended: the records since the last STATE "
+                  "it received were not delivered. Look at the target's log for why it stopped", output)
     except Exception as exc:  # a bug: still one line (the traceback at DEBUG), never a bare stack trace
         LOGGER.debug("Traceback of the unexpected error", exc_info=True)
         where = exc.__traceback__
         while where is not None and where.tb_next is not None:
             where = where.tb_next
         place = f" at {os.path.basename(where.tb_frame.f_code.co_filename)}:{where.tb_lineno}" if where else ""
-        LOGGER.critical("Unexpected error %s%s: %s. This is a bug in tap-asana: please report it with the log of "
-                        "a run with --log-level DEBUG. %s", type(exc).__name__, place, exc, _resume_note(output))
+        _critical(f"Unexpected error {type(exc).__name__}{place}: {exc}. This is a bug in tap-asana: please report "
+                  "it with the log of a run with --log-level DEBUG", output)
     return 1
 
 
+#: How every CRITICAL line ends (README, "Errors, retries and stopping"): whether a STATE went out.
+RESUMABLE = "The last STATE written is safe to resume from."
+NO_STATE = "No STATE was written: the next run starts where this one did."
+
+
 def _resume_note(output: Any) -> str:
-    if output.states:
-        return "The last STATE written is safe to resume from."
-    return "No STATE was written: the next run starts where this one did."
+    return RESUMABLE if output.states else NO_STATE
+
+
+def _critical(message: str, output: Any) -> None:
+    """The one CRITICAL line of a failed run: what happened, what to do, and what the state says."""
+    LOGGER.critical("%s. %s", message.rstrip().rstrip("."), _resume_note(output))
+
+
+def _rejected(exc: Exception, config: Any) -> str:
+    """What a 401 (or a refused OAuth refresh) means for the credentials the config gave."""
+    if getattr(exc, "path", "") == "/-/oauth_token":
+        if getattr(exc, "status", None) == 401 or "invalid_client" in str(exc):
+            return (f"{exc} Asana does not know this OAuth app: check client_id and client_secret (the app's "
+                    "credentials in Asana's developer console)")
+        return (f"{exc} The refresh_token is not accepted: it is wrong, was revoked (the user removed the app's "
+                "access) or belongs to another OAuth app. Get a new refresh token through the app's authorization "
+                "flow and put it in refresh_token")
+    if config is not None and config.oauth:
+        return (f"Asana rejected the access tokens fetched with the OAuth refresh_token ({exc}): the refresh "
+                "worked but Asana refuses what it hands out. Check that the OAuth app and its user still have "
+                "access to the workspace, or authorize the app again")
+    return (f"Asana rejected the credentials ({exc}): access_token is wrong, revoked or expired. Put a current "
+            "personal access token (or service-account token) in access_token")
+
+
+def _patterns_text(args: argparse.Namespace) -> str:
+    parts = (["--select-all"] if args.select_all else []) + [f"--select {p!r}" for p in args.select or []]
+    return " ".join(parts + [f"--deselect {p!r}" for p in args.deselect or []])
 
 
 def _silence_stdout() -> None:
@@ -149,11 +201,11 @@ def _read_state(path: str) -> Any:
         LOGGER.warning("State file %s does not exist: taking this for a first run, which reads from start_date. "
                        "If an earlier run's state should be there, stop this run and check the path.", path)
         return {}
-    raw = _read_json(path, "state", "Fix or remove it.", st.StateError)
-    keys = {name: s.replication_key for name, s in STREAMS.items() if s.replication_method == INCREMENTAL}
+    raw = _state_json(path)
+    keys = {name: s.replication_key if s.replication_method == INCREMENTAL else None for name, s in STREAMS.items()}
     state, notes = st.adopt(raw, keys)
-    for note in notes:
-        LOGGER.warning("State file %s: %s", path, note)
+    for level, note in notes:
+        LOGGER.log(logging.getLevelName(level), "State file %s: %s", path, note)
     try:
         return st.validate(state)
     except st.StateError as exc:
@@ -162,15 +214,44 @@ def _read_state(path: str) -> Any:
                             "remove --state to read everything again from start_date.") from None
 
 
+def _state_json(path: str) -> Any:
+    """The JSON a state file holds: one document, or (a target's whole output, one STATE value
+    a line) the last of several JSON lines."""
+    from tap_asana import state as st
+
+    try:
+        return _read_json(path, "state", "Fix or remove it.", st.StateError)
+    except st.StateError:
+        from tap_asana.config import read_text
+
+        lines = [(number, line) for number, line in enumerate(read_text(path, "state", st.StateError).split("\n"), 1)
+                 if line.strip()]
+        if len(lines) < 2:
+            raise
+        for number, line in lines:
+            try:
+                value = json.loads(line)
+            except ValueError:
+                raise st.StateError(f"state file {path} is neither one JSON document nor JSON lines (line {number} "
+                                    "is not JSON). Keep only the last line a target printed, or remove --state.") from None
+        LOGGER.info("State file %s holds %d JSON lines (a target's output): using the last one", path, len(lines))
+        return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tap-asana", description="Singer tap for Asana")
-    parser.add_argument("-c", "--config", help="config file (JSON)")
+    parser.add_argument("-c", "--config", action="append", metavar="FILE|ENV",
+                        help="config file (JSON), or ENV for TAP_ASANA_<SETTING> environment variables; repeatable: "
+                             "merged in order, later keys win")
     parser.add_argument("-d", "--discover", action="store_true", help="print the catalog and exit")
     parser.add_argument("--catalog", help="catalog file with the selected streams")
     parser.add_argument("-p", "--properties", help="legacy name of --catalog")
     parser.add_argument("-s", "--state", help="state file from an earlier run")
     parser.add_argument("--about", action="store_true", help="print name, version, capabilities and settings")
-    parser.add_argument("--format", choices=["json", "markdown"], default="json", help="--about's format")
+    parser.add_argument("--test", action="store_true",
+                        help="check the credentials and what they reach (workspaces, plans, the gids a shard names), "
+                             "print a short report and exit")
+    parser.add_argument("--format", choices=["json", "markdown"], help="--about's format (default json)")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
                         help="overrides the config's log_level (default INFO)")

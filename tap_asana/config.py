@@ -1,7 +1,8 @@
 """Settings: each one declared once, with its type, default and description.
 
-``--about`` prints these declarations; ``load_config`` validates a user's file
-against them and returns a ``Config``. Nothing here touches the network.
+``--about`` prints these declarations; ``load_config`` merges a user's files (and, for
+``--config ENV``, the ``TAP_ASANA_<NAME>`` environment variables), validates them against
+these declarations and returns a ``Config``. Nothing here touches the network.
 """
 from __future__ import annotations
 
@@ -10,34 +11,57 @@ import ipaddress
 import json
 import logging
 import math
+import os
 from dataclasses import dataclass, fields
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 from urllib.parse import urlparse
 
 LOGGER = logging.getLogger("tap_asana")
 
-#: name -> (JSON type, default, description); the single list of settings.
-SETTINGS: Dict[str, tuple] = {
-    "access_token": ("string", None, "Personal access token or service-account token. Secret. Give this or the OAuth set."),
-    "client_id": ("string", None, "OAuth app client id (OAuth form, with client_secret and refresh_token)."),
-    "client_secret": ("string", None, "OAuth app client secret. Secret."),
-    "refresh_token": ("string", None, "OAuth refresh token; access tokens are fetched and refreshed from it. Secret."),
-    "redirect_uri": ("string", None, "OAuth redirect URI; accepted, sent with token refreshes when given."),
-    "start_date": ("string", None, "ISO 8601 date-time: incremental streams send records at or after it until they have a bookmark. When not set: one year before the run."),
-    "request_timeout": ("number", 300, "Seconds allowed for one whole answer: connecting, headers and body. A body still arriving then is cut off and the request retried."),
-    "api_url": ("string", "https://app.asana.com/api/1.0", "Base URL of the Asana API (https, or http on a loopback host)."),
-    "oauth_token_url": ("string", "https://app.asana.com/-/oauth_token", "OAuth token endpoint (https, or http on a loopback host)."),
-    "page_size": ("integer", 100, "Records per page, 1 to 100."),
-    "max_workers": ("integer", 12, "Requests in flight at once, 1 to 45 (Asana allows 50 concurrent GETs per token)."),
-    "requests_per_minute": ("integer", 1500, "Request budget per minute for this token: 1500 on paid plans, 150 on free. When not set, a workspace found to be on a free plan lowers it to 150."),
-    "max_retries": ("integer", 8, "Tries for one request on 5xx, timeouts, dropped connections and bad bodies."),
-    "max_pages": ("integer", 100000, "Most pages one listing may take before the run stops, taking it for a loop (10 million records at 100 a page)."),
-    "log_level": ("string", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL; the command line's --log-level wins."),
-    "safety_read_hours": ("number", 24, "Hours between two safety reads of a project: its tasks listed again, the net for changes whose events Asana lost (it delivers them at most once); only what changed is sent. 0: never (a lost event's change then waits for the task's next change)."),
-    "workspace_gids": ("array", None, "Read only these workspaces (gid strings, or one comma-separated string); all when not set."),
-    "project_gids": ("array", None, "Read only these projects and what hangs below them: sections, tasks, subtasks, stories (gid strings, or one comma-separated string); all when not set."),
-}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: What the tap can do, as Meltano names it: printed by --about, declared in meltano.yml and listed
+#: in the README (a test holds the three to this list). `properties` is left out although
+#: --properties works (the legacy name of --catalog): Meltano asks a tap to declare one of the two.
+CAPABILITIES = ("catalog", "discover", "state", "about", "test")
+
+
+class Setting(NamedTuple):
+    #: JSON type, or types (a list of gids may come as one comma-separated string)
+    kind: Union[str, Tuple[str, ...]]
+    default: Any
+    description: str
+    #: the rest of its JSON schema in --about (format, enum, items)
+    schema: Mapping[str, Any] = {}
+
+
+_GIDS = {"items": {"type": "string"}}
+
+#: name -> Setting; the single list of settings.
+SETTINGS: Dict[str, Setting] = {
+    "access_token": Setting("string", None, "Personal access token or service-account token. Secret. Give this or the OAuth set."),
+    "client_id": Setting("string", None, "OAuth app client id (OAuth form, with client_secret and refresh_token)."),
+    "client_secret": Setting("string", None, "OAuth app client secret. Secret."),
+    "refresh_token": Setting("string", None, "OAuth refresh token; access tokens are fetched and refreshed from it. Secret."),
+    "redirect_uri": Setting("string", None, "OAuth redirect URI; accepted, sent with token refreshes when given."),
+    "start_date": Setting("string", None, "ISO 8601 date-time: incremental streams send records at or after it until they have a bookmark. When not set: one year before the run.", {"format": "date-time"}),
+    "request_timeout": Setting("number", 300, "Seconds allowed for one whole answer: connecting, headers and body. A body still arriving then is cut off and the request retried."),
+    "api_url": Setting("string", "https://app.asana.com/api/1.0", "Base URL of the Asana API (https, or http on a loopback host)."),
+    "oauth_token_url": Setting("string", "https://app.asana.com/-/oauth_token", "OAuth token endpoint (https, or http on a loopback host)."),
+    "page_size": Setting("integer", 100, "Records per page, 1 to 100."),
+    "max_workers": Setting("integer", 12, "Requests in flight at once, 1 to 45 (Asana allows 50 concurrent GETs per token)."),
+    "requests_per_minute": Setting("integer", 1500, "Request budget per minute for this token: 1500 on paid plans, 150 on free. When not set, a workspace found to be on a free plan lowers it to 150."),
+    "max_retries": Setting("integer", 8, "Tries for one request on 5xx, timeouts, dropped connections and bad bodies."),
+    "max_pages": Setting("integer", 100000, "Most pages one listing may take before the run stops, taking it for a loop (10 million records at 100 a page)."),
+    "log_level": Setting("string", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL; the command line's --log-level wins.", {"enum": list(LOG_LEVELS)}),
+    "safety_read_hours": Setting("number", 24, "Hours between two safety reads of a project: its tasks listed again, the net for changes whose events Asana lost (it delivers them at most once); only what changed is sent. 0: never (a lost event's change then waits for the task's next change)."),
+    "metrics_log_level": Setting("string", "INFO", "Level of the METRIC lines' logger (tap_asana.metrics), as in Meltano SDK taps: WARNING, ERROR or CRITICAL drops them (one a request), DEBUG or INFO keeps them (shown when log_level lets INFO through).", {"enum": list(LOG_LEVELS)}),
+    "workspace_gids": Setting(("array", "string"), None, "Read only these workspaces (gid strings, or one comma-separated string); all when not set.", _GIDS),
+    "project_gids": Setting(("array", "string"), None, "Read only these projects and what hangs below them: sections, tasks, subtasks, stories (gid strings, or one comma-separated string); all when not set.", _GIDS),
+}
+#: `--config ENV` reads each setting from the variable TAP_ASANA_<NAME in upper case>, as Meltano
+#: SDK taps do (``--config ENV``), so a token need never be written to a file.
+ENV_SOURCE = "ENV"
+ENV_PREFIX = "TAP_ASANA_"
 SECRETS = ("access_token", "client_secret", "refresh_token")
 #: How far ahead of this machine's clock a time from the state or Asana's clock may be.
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -68,6 +92,7 @@ class Config:
     refresh_token: Optional[str] = None
     redirect_uri: Optional[str] = None
     log_level: Optional[str] = None
+    metrics_log_level: Optional[str] = None  # None: METRIC lines follow log_level
     workspace_gids: Tuple[str, ...] = ()  # empty: every workspace
     project_gids: Tuple[str, ...] = ()  # empty: every project
     #: the keys the user's file set (a default the tap may adapt, e.g. to a free plan, is not one)
@@ -88,12 +113,10 @@ def about() -> Dict[str, Any]:
     from tap_asana import __version__
 
     properties: Dict[str, Any] = {}
-    for name, (kind, default, text) in SETTINGS.items():
-        prop: Dict[str, Any] = {"type": kind, "default": default, "description": text}
-        if kind == "array":
-            prop["items"] = {"type": "string"}
-        if name == "log_level":
-            prop["enum"] = list(LOG_LEVELS)
+    for name, setting in SETTINGS.items():
+        kind = setting.kind if isinstance(setting.kind, str) else list(setting.kind)
+        prop: Dict[str, Any] = {"type": kind, "default": setting.default, "description": setting.description,
+                                **setting.schema}
         if name in SECRETS:
             prop.update(secret=True, writeOnly=True)
         properties[name] = prop
@@ -101,7 +124,7 @@ def about() -> Dict[str, Any]:
         "name": "tap-asana",
         "description": "Singer tap for Asana",
         "version": __version__,
-        "capabilities": ["discover", "catalog", "state", "properties", "about"],
+        "capabilities": list(CAPABILITIES),
         "settings": {"type": "object", "properties": properties, "required": []},
     }
 
@@ -114,7 +137,7 @@ def about_markdown() -> str:
     lines += ["", "## Settings", "", "| Setting | Required | Default | Description |",
               "|:--------|:--------:|:-------:|:------------|"]
     for name, prop in info["settings"]["properties"].items():
-        default = "None" if prop["default"] is None else json.dumps(prop["default"])
+        default = "" if prop["default"] is None else json.dumps(prop["default"])  # no default: an empty cell
         lines.append(f"| {name} | False | {default} | {prop['description'].replace('|', '&#124;')} |")
     lines += ["", "Give access_token, or client_id, client_secret and refresh_token.",
               f"A full list of settings and capabilities is printed by `{info['name']} --about --format json`.", ""]
@@ -135,6 +158,17 @@ def parse_datetime(value: str) -> dt.datetime:
         raise ValueError(f"{value!r} is out of range") from None
 
 
+def json_kind(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words (null, a list, ...), for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), f"a {type(value).__name__}")
+
+
 def read_text(path: str, what: str, error: type) -> str:
     """A UTF-8 file's text (a byte-order mark, as some Windows editors write, is dropped)."""
     try:
@@ -147,18 +181,48 @@ def read_text(path: str, what: str, error: type) -> str:
         raise error(f"cannot read {what} file {path}: {exc.strerror}.") from None
 
 
-def load_config(path: str, now: Optional[dt.datetime] = None) -> Config:
+def env_variable(name: str) -> str:
+    """The environment variable that gives setting `name` with ``--config ENV``."""
+    return ENV_PREFIX + name.upper()
+
+
+def env_settings(environ: Mapping[str, str]) -> Dict[str, str]:
+    """The settings the environment gives, as strings (numbers and comma-separated gid lists
+    are read from strings anyway). An empty variable counts as unset: orchestrators often
+    export every known variable, set or not."""
+    return {name: environ[env_variable(name)] for name in SETTINGS if environ.get(env_variable(name), "") != ""}
+
+
+def load_config(sources: Union[str, Sequence[str]], now: Optional[dt.datetime] = None,
+                environ: Optional[Mapping[str, str]] = None) -> Config:
+    """The config from each source in turn, later keys winning: a JSON file's path, or
+    ``ENV`` for the TAP_ASANA_<NAME> environment variables."""
+    data: Dict[str, Any] = {}
+    for source in [sources] if isinstance(sources, str) else sources:
+        if source == ENV_SOURCE:
+            given = env_settings(os.environ if environ is None else environ)
+            if not given:
+                LOGGER.warning("--config ENV: no %s<SETTING> environment variable is set (e.g. %s)", ENV_PREFIX,
+                               env_variable("access_token"))
+            data.update(given)
+        else:
+            data.update(_config_file(source))
+    return validate_config(data, now or dt.datetime.now(dt.timezone.utc))
+
+
+def _config_file(path: str) -> Dict[str, Any]:
     try:
         raw = read_text(path, "config", ConfigError)
     except ConfigError as exc:
-        raise ConfigError(f"{exc} Pass an existing UTF-8 JSON file with --config.") from None
+        raise ConfigError(f"{exc} Pass an existing UTF-8 JSON file with --config (or --config ENV for "
+                          f"{ENV_PREFIX}<SETTING> environment variables).") from None
     try:
         data = json.loads(raw)
     except ValueError as exc:
         raise ConfigError(f"config file {path} is not valid JSON ({exc.msg} at line {exc.lineno}). Fix the file; see sample_config.json.") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a JSON object, not {type(data).__name__}. See sample_config.json.")
-    return validate_config(data, now or dt.datetime.now(dt.timezone.utc))
+        raise ConfigError(f"config file {path} must hold a JSON object, not {json_kind(data)}. See sample_config.json.")
+    return data
 
 
 def validate_config(data: Mapping[str, Any], now: dt.datetime) -> Config:
@@ -223,6 +287,7 @@ def validate_config(data: Mapping[str, Any], now: dt.datetime) -> Config:
         refresh_token=None if token else data.get("refresh_token"),
         redirect_uri=data.get("redirect_uri") or None,
         log_level=_log_level(data.get("log_level")),
+        metrics_log_level=_log_level(data.get("metrics_log_level"), "metrics_log_level"),
         workspace_gids=_gids(data, "workspace_gids"),
         project_gids=_gids(data, "project_gids"),
         explicit=frozenset(k for k in SETTINGS if data.get(k) is not None),
@@ -230,7 +295,7 @@ def validate_config(data: Mapping[str, Any], now: dt.datetime) -> Config:
 
 
 def _number(data: Mapping[str, Any], name: str, low: float, high: float, integer: bool = False) -> float:
-    value = data.get(name, SETTINGS[name][1])
+    value = data.get(name, SETTINGS[name].default)
     if isinstance(value, str):  # Meltano and env-var configs often carry numbers as strings
         try:
             value = float(value)
@@ -245,11 +310,11 @@ def _number(data: Mapping[str, Any], name: str, low: float, high: float, integer
     return value
 
 
-def _log_level(value: Any) -> Optional[str]:
+def _log_level(value: Any, name: str = "log_level") -> Optional[str]:
     if value is None:
         return None
     if not isinstance(value, str) or value.strip().upper() not in LOG_LEVELS:
-        raise ConfigError(f"config key log_level is {value!r}; use one of {', '.join(LOG_LEVELS)}.")
+        raise ConfigError(f"config key {name} is {value!r}; use one of {', '.join(LOG_LEVELS)}.")
     return value.strip().upper()
 
 
@@ -271,7 +336,7 @@ def _gids(data: Mapping[str, Any], name: str) -> Tuple[str, ...]:
 
 
 def _url(data: Mapping[str, Any], name: str) -> str:
-    url = (data.get(name) or SETTINGS[name][1]).rstrip("/")
+    url = (data.get(name) or SETTINGS[name].default).rstrip("/")
     parts = urlparse(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"config key {name} is not an http(s) URL: {url!r}.")

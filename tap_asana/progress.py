@@ -21,16 +21,41 @@ from typing import Callable, Dict, Iterable, Iterator, Optional
 from singer import metrics
 
 LOGGER = logging.getLogger("tap_asana")
+#: The METRIC lines' own logger (as singer_sdk.metrics is in Meltano SDK taps): metrics_log_level
+#: sets its level, and a LOGGING_CONF_FILE can send its lines elsewhere.
+METRICS = logging.getLogger("tap_asana.metrics")
 
 #: Seconds between two progress lines.
 PROGRESS_EVERY = 30.0
+#: What is read only to find records, in the words of the people reading the summary (the reader
+#: counts pages under the names of the listings it makes, which are the code's).
+READ_TO_FIND = {
+    "task_search": "the search for changed tasks",
+    "task": "tasks read one by one (named by events, or gone from a listing)",
+    "assigned_tasks": "users' tasks in no project",
+    "events": "projects' events",
+    "team_members": "teams' members (the users column of teams)",
+    "portfolio_items": "portfolios' items (the portfolio_items column of portfolios)",
+}
+
+
+def set_metrics_level(level: str) -> None:
+    """metrics_log_level: METRIC lines are logged at INFO, so WARNING or above drops them. Never
+    below the log level in force, so a quiet log stays quiet."""
+    METRICS.setLevel(max(logging.getLevelName(level), logging.getLogger().getEffectiveLevel()))
+
+
+def counted(number: int, thing: str) -> str:
+    """'1 page', '2 pages'."""
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 class Reporter:
     def __init__(self, streams: Iterable[str] = (), every: float = PROGRESS_EVERY,
-                 clock: Callable[[], float] = time.monotonic, logger: logging.Logger = LOGGER):
+                 clock: Callable[[], float] = time.monotonic, logger: logging.Logger = LOGGER,
+                 metrics_logger: logging.Logger = METRICS):
         self.streams = list(streams)  # listed in the summary even if they sent nothing
-        self.every, self.clock, self.logger = every, clock, logger
+        self.every, self.clock, self.logger, self.metrics_logger = every, clock, logger, metrics_logger
         self.started = self.last_line = clock()
         self.records: Counter = Counter()
         self.unreported: Counter = Counter()  # records since the last record_count METRIC
@@ -72,9 +97,9 @@ class Reporter:
             with self.lock:
                 requests, waits = sum(self.requests.values()), self.rate_limited
             streams = ", ".join(f"{name} {count}" for name, count in self._by_stream().items() if count)
-            self.logger.info("Progress after %.0fs: %d records (%s), %d requests, %d rate-limit waits",
-                             self.clock() - self.started, sum(self.records.values()), streams or "none yet",
-                             requests, waits)
+            self.logger.info("Progress after %.0fs: %s (%s), %s, %s", self.clock() - self.started,
+                             counted(sum(self.records.values()), "record"), streams or "none yet",
+                             counted(requests, "request"), counted(waits, "rate-limit wait"))
 
     def summary(self, ok: bool, stopped: bool = False) -> None:
         """The closing lines: per stream, per route, then the outcome (`ok` only if the run
@@ -85,19 +110,21 @@ class Reporter:
             busy = {name: self._busy(name) for name in set(self.busy) | set(self.busy_since)}
             pages, requests, waits = Counter(self.pages), Counter(self.requests), self.rate_limited
         for name, count in self._by_stream().items():
-            self.logger.info("Extracted %s: %d records, %d pages, %.1fs with requests in flight",
-                             name, count, pages[name], busy.get(name, 0.0))
+            self.logger.info("Extracted %s: %s, %s, %.1fs with requests in flight",
+                             name, counted(count, "record"), counted(pages[name], "page"), busy.get(name, 0.0))
         for name in sorted(set(pages) - set(self._by_stream())):
-            self.logger.info("Read %s for the walk: %d pages, %.1fs with requests in flight",
-                             name, pages[name], busy.get(name, 0.0))
+            label = READ_TO_FIND.get(name, f"{name}, not selected, to reach what hangs below")
+            self.logger.info("Read %s: %s, %.1fs with requests in flight",
+                             label, counted(pages[name], "page"), busy.get(name, 0.0))
         for route, count in sorted(requests.items()):
             self.logger.info("Requests %s: %d", route, count)
-        totals = (sum(self.records.values()), sum(requests.values()), waits)
+        totals = (counted(sum(self.records.values()), "record"), counted(sum(requests.values()), "request"),
+                  counted(waits, "rate-limit wait"))
         if ok:
-            self.logger.info("Sync finished in %.1fs: %d records, %d requests, %d rate-limit waits", elapsed, *totals)
+            self.logger.info("Sync finished in %.1fs: %s, %s, %s", elapsed, *totals)
         else:
-            self.logger.info("Sync %s after %.1fs: %d records sent, %d requests, %d rate-limit waits",
-                             "stopped" if stopped else "failed", elapsed, *totals)
+            self.logger.info("Sync %s after %.1fs: %s sent, %s, %s", "stopped" if stopped else "failed", elapsed,
+                             *totals)
 
     # --- what the client calls -----------------------------------------------------------------
     def request(self, route: str, seconds: float, status: Optional[int]) -> None:
@@ -110,7 +137,8 @@ class Reporter:
                 metrics.Tag.status: metrics.Status.succeeded if status and status < 400 else metrics.Status.failed}
         # metrics.log, not metrics.Timer: Timer and Counter reload singer's logging.conf on creation,
         # which would replace this tap's log handler (and its redaction of secrets).
-        metrics.log(self.logger, metrics.Point("timer", metrics.Metric.http_request_duration, round(seconds, 3), tags))
+        metrics.log(self.metrics_logger,
+                    metrics.Point("timer", metrics.Metric.http_request_duration, round(seconds, 3), tags))
 
     # --- helpers -------------------------------------------------------------------------------
     def _by_stream(self) -> Dict[str, int]:
@@ -125,6 +153,6 @@ class Reporter:
         """A record_count METRIC per stream for the records since the last one, as singer's Counter does."""
         for name, count in sorted(self.unreported.items()):
             if count:
-                metrics.log(self.logger, metrics.Point("counter", metrics.Metric.record_count, count,
-                                                       {metrics.Tag.endpoint: name}))
+                metrics.log(self.metrics_logger, metrics.Point("counter", metrics.Metric.record_count, count,
+                                                               {metrics.Tag.endpoint: name}))
         self.unreported.clear()

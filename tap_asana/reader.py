@@ -8,6 +8,7 @@ run stops, unless the caller says what to do instead (``on_fail``).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
@@ -30,6 +31,9 @@ class Reader:
         self.client, self.selected, self.reporter = client, selected, reporter
         self.incomplete: set = set()  # streams with a listing skipped on 403/404
         self._opt_fields: Dict[tuple, str] = {}
+        #: When the answer being handled now arrived (UTC, ISO 8601, Z): the RECORDs it yields carry
+        #: it as time_extracted. Handlers run one at a time on the writing thread, so one field will do.
+        self.extracted_at: Optional[str] = None
 
     def opt_fields(self, stream: type, paths: Sequence[str]) -> str:
         key = (stream, tuple(paths))
@@ -81,6 +85,11 @@ class Reader:
         return _One(self, partition, name, path, dict(query), on_answer, on_fail).job()
 
 
+def extracted_now() -> str:
+    """This machine's clock as Singer's time_extracted: UTC, ISO 8601, microseconds, Z."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 class _Listing:
     """One listing's job: fetch the next page, hand it over, then ask for the next."""
 
@@ -100,8 +109,11 @@ class _Listing:
                 return self.pages.fetch_next()
             except Skip as exc:
                 return exc
+            finally:
+                self.arrived = extracted_now()  # the next page is fetched only after `then` has handed this one over
 
     def then(self, result: Any) -> List[Job]:
+        self.reader.extracted_at = self.arrived
         self.read += 1
         if isinstance(result, Skip):
             if self.on_fail is not None:
@@ -133,8 +145,11 @@ class _One:
                 return self.reader.client.get(self.path, self.query)
             except Skip as exc:
                 return exc
+            finally:
+                self.arrived = extracted_now()
 
     def then(self, result: Any) -> List[Job]:
+        self.reader.extracted_at = self.arrived
         if isinstance(result, Skip):
             return list(self.on_fail(result))
         return list(self.on_record(result["data"]) or ())

@@ -86,8 +86,7 @@ def apply_patterns(catalog: Any, select: Iterable[str] = (), deselect: Iterable[
     for flag, patterns in (("--select", select), ("--deselect", deselect)):
         for pattern in patterns:
             if not any(_matches(pattern, name, columns[name]) for name, _ in entries):
-                raise CatalogError(f"{flag} {pattern!r} matches no stream or column. Streams: "
-                                   f"{', '.join(STREAMS)}; columns are written stream.column (tasks.notes).")
+                raise CatalogError(_no_match(flag, pattern, columns))
     for name, entry in entries:
         _metadata(name, entry)  # validates
         crumbs = {tuple(m["breadcrumb"]): m["metadata"] for m in entry.setdefault("metadata", [])}
@@ -195,6 +194,21 @@ def _describe(changed: List[str], missing: List[str], unknown: List[str]) -> str
     if unknown:
         parts.append(f"columns tap-asana does not have, not sent: {', '.join(unknown)}")
     return "; ".join(parts)
+
+
+def _no_match(flag: str, pattern: str, columns: Mapping[str, List[str]]) -> str:
+    """Why a pattern matched nothing, with the names it could have matched: the columns of the
+    streams its stream part names, else the streams."""
+    streams = [name for name in columns if fnmatchcase(name, pattern.split(".", 1)[0])] if "." in pattern else []
+    if len(streams) == 1:
+        return (f"{flag} {pattern!r} matches no column of {streams[0]}. Its columns: "
+                f"{', '.join(columns[streams[0]])}.")
+    if streams:
+        which = "any stream" if len(streams) == len(columns) else ", ".join(streams)
+        return (f"{flag} {pattern!r} matches no column of {which}. "
+                "--discover lists each stream's columns (its schema's properties).")
+    return (f"{flag} {pattern!r} matches no stream or column. Streams: {', '.join(STREAMS)}; columns are written "
+            "stream.column (tasks.notes).")
 
 
 def _matches(pattern: str, stream: str, columns: Iterable[str]) -> bool:

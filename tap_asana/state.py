@@ -31,7 +31,7 @@ import copy
 import datetime as dt
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from tap_asana.config import CLOCK_SKEW, EARLIEST, parse_datetime
+from tap_asana.config import CLOCK_SKEW, EARLIEST, json_kind, parse_datetime
 
 
 class StateError(Exception):
@@ -44,7 +44,7 @@ def validate(state: Any, now: Optional[dt.datetime] = None) -> Dict[str, Any]:
     would skip every record changed before it, for good."""
     now = now or dt.datetime.now(dt.timezone.utc)
     if not isinstance(state, dict):
-        raise StateError(f"state must be a JSON object, not {type(state).__name__}.")
+        raise StateError(f"state must be a JSON object, not {json_kind(state)}.")
     bookmarks = state.get("bookmarks", {})
     if not isinstance(bookmarks, dict):
         raise StateError("state.bookmarks must be an object of stream -> bookmark.")
@@ -126,39 +126,45 @@ def _upgrade(state: Dict[str, Any]) -> Dict[str, Any]:
     return state
 
 
-def adopt(raw: Any, replication_keys: Mapping[str, str]) -> Tuple[Any, List[str]]:
+#: A note on what ``adopt`` changed: (level, text). Reading a shape another tool writes is routine
+#: ("INFO"); a bookmark dropped or moved changes what the run reads ("WARNING").
+Note = Tuple[str, str]
+
+
+def adopt(raw: Any, replication_keys: Mapping[str, Optional[str]]) -> Tuple[Any, List[Note]]:
     """The tap's own state from the shapes users bring, and a note for each thing changed:
 
-    - a Singer STATE message, ``{"type": "STATE", "value": {...}}`` (a target's last line);
+    - a Singer STATE message, ``{"type": "STATE", "value": {...}}`` (the tap's own last line),
+      is its value: no note, it is what the README tells users to keep;
     - Meltano's ``{"singer_state": {...}}`` (what ``meltano state get`` prints), or its stored
       ``{"completed": {"singer_state": ...}, "partial": {...}}`` (partial laid over completed);
     - singer-io tap-asana's: ``bookmarks.currently_sync_stream`` names its interrupted stream,
       bookmarks without a zone are UTC;
-    - bookmarks this tap cannot use (a stream it reads in full, or bookmarked on another key:
-      `replication_keys` maps each incremental stream to its key) are dropped, each with a note
-      saying where that stream now starts; ones before 2000 are read from 2000 (Asana began in 2008).
+    - bookmarks this tap cannot use (a stream it does not have, one it reads in full, or one
+      bookmarked on another key: `replication_keys` maps each stream to its key, None for one
+      read in full) are dropped, each with a note saying where that stream now starts; ones
+      before 2000 are read from 2000 (Asana began in 2008).
 
     Anything else is left for ``validate`` to judge."""
-    notes: List[str] = []
+    notes: List[Note] = []
     if isinstance(raw, dict) and raw.get("type") == "STATE" and "value" in raw:
         raw = raw["value"]
-        notes.append("state is a Singer STATE message: using its value")
     if isinstance(raw, dict) and isinstance(raw.get("completed"), dict) and "singer_state" in raw["completed"]:
         partial = raw.get("partial") if isinstance(raw.get("partial"), dict) else {}
         completed, newer = raw["completed"]["singer_state"], partial.get("singer_state") or {}
         raw = {**completed, **newer} if isinstance(completed, dict) and isinstance(newer, dict) else completed
-        notes.append("state is Meltano's stored state: using its singer_state")
+        notes.append(("INFO", "state is Meltano's stored state: using its singer_state"))
     elif isinstance(raw, dict) and set(raw) == {"singer_state"}:
         raw = raw["singer_state"]
-        notes.append("state is Meltano's {\"singer_state\": ...}: using what it holds")
+        notes.append(("INFO", "state is Meltano's {\"singer_state\": ...}: using what it holds"))
     if not isinstance(raw, dict) or not isinstance(raw.get("bookmarks"), dict):
         return copy.deepcopy(raw), notes
     state = copy.deepcopy(raw)
     bookmarks = state["bookmarks"]
     interrupted = bookmarks.pop("currently_sync_stream", None)
     if interrupted is not None:
-        notes.append(f"state comes from an interrupted run of singer-io's tap-asana (at stream {interrupted}): "
-                     "each stream starts from its own bookmark")
+        notes.append(("WARNING", f"state comes from an interrupted run of singer-io's tap-asana (at stream "
+                                 f"{interrupted}): each stream starts from its own bookmark"))
     for stream in sorted(bookmarks):
         mark = bookmarks[stream]
         if not isinstance(mark, dict):
@@ -168,11 +174,14 @@ def adopt(raw: Any, replication_keys: Mapping[str, str]) -> Tuple[Any, List[str]
             if key == wanted:
                 continue
             del mark[key]
-            if wanted is None:
-                notes.append(f"bookmark {stream}.{key} is not used: {stream} is read in full on every run")
+            if stream not in replication_keys:
+                why = f"tap-asana has no stream {stream}"
+            elif wanted is None:
+                why = f"{stream} is read in full on every run"
             else:
-                notes.append(f"bookmark {stream}.{key} is not used: {stream} is bookmarked on {wanted}, and with no "
-                             f"{stream}.{wanted} bookmark it is read from start_date")
+                why = (f"{stream} is bookmarked on {wanted}, and with no {stream}.{wanted} bookmark it is read from "
+                       "start_date")
+            notes.append(("WARNING", f"bookmark {stream}.{key} is not used: {why}"))
         if not mark:
             del bookmarks[stream]
         elif isinstance(mark.get(wanted), str):
@@ -182,8 +191,8 @@ def adopt(raw: Any, replication_keys: Mapping[str, str]) -> Tuple[Any, List[str]
                 continue  # validate says what is wrong with it
             if early:
                 mark[wanted] = EARLIEST.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-                notes.append(f"bookmark {stream}.{wanted} is before Asana existed: reading from {mark[wanted]}, "
-                             "which sends the same records")
+                notes.append(("WARNING", f"bookmark {stream}.{wanted} is before Asana existed: reading from "
+                                         f"{mark[wanted]}, which sends the same records"))
     return state, notes
 
 

@@ -15,14 +15,14 @@ import logging
 import sys
 from typing import IO, Any, Dict, Iterable, List, Optional
 
-from tap_asana import state as st
+from tap_asana import access, state as st
 from tap_asana.capture import Capture
 from tap_asana.capture.sink import SendPage
 from tap_asana.client import AsanaClient, format_asana_time, parse_asana_time
 from tap_asana.config import Config
 from tap_asana.conform import Conformer
 from tap_asana.progress import Reporter
-from tap_asana.reader import Reader
+from tap_asana.reader import Reader, extracted_now
 from tap_asana.scheduler import Job, Scheduler, StopFlag, Stopped
 from tap_asana.selection import Selection
 from tap_asana.streams import DELETED_AT, INCREMENTAL, PER_RECORD, STREAMS, Workspaces
@@ -64,6 +64,7 @@ class Run:
         """Fix the run's start on Asana's clock (or resume an unfinished run's)."""
         me = self.client.get("/users/me", {"opt_fields": "name"})
         LOGGER.info("Authenticated to Asana as user %s", me["data"]["gid"])
+        access.require_visible(self.client, self.config)  # a shard naming gids it cannot see stops here
         clock = self.client.run_start()
         self.state = st.begin_run(self.state, format_asana_time(clock - CLOCK_MARGIN), sorted(self.selected))
         started_at = st.run_started_at(self.state)
@@ -115,7 +116,8 @@ class Run:
         if seen is not None:
             seen.add(record.get("gid"))
         sel.stream.rename(record)
-        message = {"type": "RECORD", "stream": name, "record": {c: record.get(c) for c in sel.columns}}
+        message = {"type": "RECORD", "stream": name, "record": {c: record.get(c) for c in sel.columns},
+                   "time_extracted": self._extracted_at()}
         if sel.stream.replication_method != INCREMENTAL:
             message["version"] = self.version
         self.writer.write(message)
@@ -130,11 +132,16 @@ class Run:
         # Not kept from a record sent earlier this run: the delete comes after it, and targets
         # apply messages in order.
         self.deleted.add((name, gid))
-        message = {"type": "RECORD", "stream": name, "record": {"gid": gid, DELETED_AT: at}}
+        message = {"type": "RECORD", "stream": name, "record": {"gid": gid, DELETED_AT: at},
+                   "time_extracted": self._extracted_at()}
         if sel.stream.replication_method != INCREMENTAL:
             message["version"] = self.version
         self.writer.write(message)
         self.reporter.record(name)
+
+    def _extracted_at(self) -> str:
+        """When the answer holding the record being written arrived (Singer's time_extracted)."""
+        return self.reader.extracted_at or extracted_now()
 
     def _partition_done(self, partition: str) -> Iterable[Job]:
         if partition == st.WORKSPACES_PARTITION:

@@ -39,7 +39,7 @@ def test_progress_line_when_due_with_records_requests_and_rate_limit_waits(clock
     reporter.tick()
     reporter.tick()  # not due again yet
     progress = [line for line in log() if line.startswith("Progress")]
-    assert progress == ["Progress after 30s: 3 records (tasks 3), 2 requests, 1 rate-limit waits"]
+    assert progress == ["Progress after 30s: 3 records (tasks 3), 2 requests, 1 rate-limit wait"]
 
 
 def test_metrics_are_singer_python_points(clock: FakeClock, log):
@@ -79,10 +79,10 @@ def test_time_per_stream_is_wall_time_with_requests_in_flight(clock: FakeClock, 
         clock.now += 1
     reporter.record("tasks")
     reporter.summary(ok=True)
-    assert "Extracted tasks: 1 records, 2 pages, 15.0s with requests in flight" in log()
+    assert "Extracted tasks: 1 record, 2 pages, 15.0s with requests in flight" in log()
     assert "Extracted stories: 0 records, 2 pages, 7.0s with requests in flight" in log()
-    assert "Read projects for the walk: 1 pages, 1.0s with requests in flight" in log()
-    assert log()[-1] == "Sync finished in 118.0s: 1 records, 0 requests, 0 rate-limit waits"
+    assert "Read projects, not selected, to reach what hangs below: 1 page, 1.0s with requests in flight" in log()
+    assert log()[-1] == "Sync finished in 118.0s: 1 record, 0 requests, 0 rate-limit waits"
 
 
 def test_a_failed_or_stopped_run_never_says_finished(clock: FakeClock, log):
@@ -96,7 +96,7 @@ def test_a_failed_or_stopped_run_never_says_finished(clock: FakeClock, log):
     except RuntimeError:
         pass
     assert "Extracted tasks: 0 records, 0 pages, 4.0s with requests in flight" in log()
-    assert log()[-1] == "Sync failed after 4.0s: 0 records sent, 1 requests, 0 rate-limit waits"
+    assert log()[-1] == "Sync failed after 4.0s: 0 records sent, 1 request, 0 rate-limit waits"
     Reporter(clock=clock).summary(ok=False, stopped=True)
     assert log()[-1].startswith("Sync stopped after")
     assert not any(line.startswith("Sync finished") for line in log())

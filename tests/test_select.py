@@ -183,7 +183,12 @@ def test_patterns_apply_to_a_foreign_catalog_without_column_metadata():
     assert "tasks" not in chosen and "current_status" not in chosen["projects"].columns
 
 
-@pytest.mark.parametrize("flag, pattern", [("select", "taks"), ("deselect", "tasks.nots"), ("select", "*.nope")])
-def test_a_pattern_matching_nothing_is_an_error(flag, pattern):
-    with pytest.raises(CatalogError, match=f"--{flag} '{re.escape(pattern)}' matches no stream or column"):
+@pytest.mark.parametrize("flag, pattern, says", [
+    ("select", "taks", "matches no stream or column. Streams: workspaces"),
+    ("deselect", "tasks.nots", "matches no column of tasks. Its columns: gid"),
+    ("select", "*.nope", "matches no column of any stream"),
+    ("select", "ta*s.nope", "matches no column of tasks, tags"),
+])
+def test_a_pattern_matching_nothing_is_an_error(flag, pattern, says):
+    with pytest.raises(CatalogError, match=f"--{flag} '{re.escape(pattern)}' {re.escape(says)}"):
         apply_patterns(discover(), **{flag: [pattern]})

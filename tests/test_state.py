@@ -186,16 +186,16 @@ def test_a_workspaces_plan_is_remembered_for_a_day():
     assert st.has_search(st.begin_run(s, START, ["tasks"]), "3", DAY) is None
 
 
-KEYS = {"tasks": "modified_at", "tags": "created_at", "stories": "created_at"}
+KEYS = {"tasks": "modified_at", "tags": "created_at", "stories": "created_at", "users": None}
 
 
 def test_adopt_unwraps_singer_and_meltano_shapes_and_leaves_its_own_alone():
     own = {"bookmarks": {"tasks": {"modified_at": START}}}
     assert st.adopt(own, KEYS) == (own, [])
-    for wrapped in ({"type": "STATE", "value": own}, {"singer_state": own},
-                    {"completed": {"singer_state": own}, "partial": {}}):
+    assert st.adopt({"type": "STATE", "value": own}, KEYS) == (own, [])  # what the README says to keep: no note
+    for wrapped in ({"singer_state": own}, {"completed": {"singer_state": own}, "partial": {}}):
         state, notes = st.adopt(wrapped, KEYS)
-        assert state == own and len(notes) == 1
+        assert state == own and [level for level, _ in notes] == ["INFO"]
     partial = {"completed": {"singer_state": {"bookmarks": {}}}, "partial": {"singer_state": own}}
     assert st.adopt(partial, KEYS)[0] == own
 
@@ -206,7 +206,11 @@ def test_adopt_reads_the_official_taps_state_and_names_each_bookmark_it_drops():
                               "users": {"modified_at": "2026-01-01T00:00:00.000000"}}}
     state, notes = st.adopt(official, KEYS)
     assert state == {"bookmarks": {"tasks": {"modified_at": "2026-01-01T00:00:00.000000"}}}
-    assert len(notes) == 3 and any("stories.modified_at" in n and "start_date" in n for n in notes)
+    assert len(notes) == 3 and any("stories.modified_at" in n and "start_date" in n for _, n in notes)
+    assert {level for level, _ in notes} == {"WARNING"}
+    assert any("users.modified_at is not used: users is read in full" in n for _, n in notes)
+    _, notes = st.adopt({"bookmarks": {"foo": {"updated_at": "2026-01-01T00:00:00Z"}}}, KEYS)
+    assert notes == [("WARNING", "bookmark foo.updated_at is not used: tap-asana has no stream foo")]
     assert st.validate(state) == state
     assert st.bookmark(state, "tasks", "modified_at") == dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
