@@ -4,8 +4,11 @@ time, to the calling thread, which is the only one that writes output.
 A job is a request to make (``fetch``, run by a worker) and what to do with its
 answer (``then``, run by the caller, which may return follow-up jobs). Each job
 belongs to a partition; when a partition has no job left the caller is told,
-which is where it may checkpoint. Jobs of older partitions run first, so few
-partitions are open at once and a resumed run re-reads little.
+which is where it may checkpoint. A partition may have units (``owner_of`` names a
+unit's owning partition): a unit's jobs count for the unit and for its owner, the caller is told of a unit as
+soon as it has no job left, and of the owner once neither it nor any unit has.
+Jobs of older partitions run first (a unit's with its owner's), so few are open
+at once and a resumed run re-reads little.
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ class StopFlag(threading.Event):
 
 class Scheduler:
     def __init__(self, workers: int, on_partition_done: Callable[[str], Iterable[Job]], stop: threading.Event,
-                 tick: Callable[[], None] = lambda: None):
+                 tick: Callable[[], None] = lambda: None, owner_of: Callable[[str], Optional[str]] = lambda _p: None):
         """`tick` is called on the calling thread before each result is taken, and every 0.2 s
         while it waits for one (the progress Reporter's clock)."""
         self.workers = workers
@@ -50,12 +53,18 @@ class Scheduler:
         self.rank: Dict[str, int] = {}  # partition -> when it was opened
         self.counter = itertools.count()
         self.stop_requested = stop
+        self.owner_of = owner_of
 
     def add(self, job: Job) -> None:
-        if job.partition not in self.rank:
-            self.rank[job.partition] = len(self.rank)
-        self.open[job.partition] = self.open.get(job.partition, 0) + 1
-        heapq.heappush(self.pending, (self.rank[job.partition], next(self.counter), job))
+        counted = self._counted(job.partition)
+        for name in reversed(counted):  # an owner is ranked before its units
+            if name not in self.rank:
+                self.rank[name] = len(self.rank)
+            self.open[name] = self.open.get(name, 0) + 1
+        # A unit's jobs rank with its owner, so a partition's units run before a later
+        # partition starts: at any time few partitions are part-done.
+        order = (self.rank[counted[-1]], self.rank[job.partition] if len(counted) > 1 else -1)
+        heapq.heappush(self.pending, (order, next(self.counter), job))
 
     def run(self) -> None:
         """Run until every job is handled. A job whose fetch raised re-raises here."""
@@ -93,11 +102,18 @@ class Scheduler:
                 continue
 
     def _handled(self, partition: str) -> None:
-        self.open[partition] -= 1
-        if self.open[partition] == 0:
-            del self.open[partition]
-            for job in self.on_partition_done(partition) or ():
-                self.add(job)
+        for name in self._counted(partition):  # the unit first, then its owner
+            self.open[name] -= 1
+            if self.open[name] == 0:
+                del self.open[name]
+                for job in self.on_partition_done(name) or ():
+                    self.add(job)
+
+
+    def _counted(self, partition: str) -> List[str]:
+        """What a job of `partition` counts for: itself and, for a unit, its owner."""
+        owner = self.owner_of(partition)
+        return [partition, owner] if owner else [partition]
 
 
 def _work(todo: "queue.Queue[Optional[Job]]", done: "queue.Queue[tuple]") -> None:

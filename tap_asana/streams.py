@@ -191,7 +191,8 @@ class TaskSearch(Tasks):
     params = {"sort_by": "modified_at", "sort_ascending": "true"}
     paginated = False
     #: what every read of a task needs: to find its subtasks, its place, and whether it moved
-    walk_fields = ("memberships.project", "memberships.section", "modified_at", "num_subtasks", "parent", "projects")
+    walk_fields = ("memberships.project", "memberships.section", "modified_at", "num_subtasks", "parent", "projects",
+                   "workspace")
 
 
 class TaskById(Tasks):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+import time
 from typing import IO, Any, Dict, Iterable, List, Optional
 
 from tap_asana import access, state as st
@@ -30,6 +31,9 @@ from tap_asana.writer import Writer
 
 LOGGER = logging.getLogger("tap_asana")
 
+#: Seconds between two STATEs while units of a partition finish (a partition finishing writes one at once):
+#: a stopped run redoes at most the units open then and the work of this long.
+CHECKPOINT_EVERY = 1.0
 #: The start of a run is taken a little before Asana's clock read at the first answer.
 CLOCK_MARGIN = dt.timedelta(seconds=1)
 #: Workspace-level streams read here (projects and below belong to capture).
@@ -56,7 +60,9 @@ class Run:
         self.reader = Reader(client, selected, reporter)
         self.capture: Optional[Capture] = None
         self.stop = stop
-        self.scheduler = Scheduler(config.max_workers, self._partition_done, stop, tick=reporter.tick)
+        self.scheduler = Scheduler(config.max_workers, self._partition_done, stop, tick=reporter.tick,
+                                   owner_of=lambda partition: (st.unit_of(partition) or (None,))[0])
+        self.last_checkpoint = time.monotonic()
         self.version = 0
 
     # --- the run ------------------------------------------------------------------------------
@@ -146,11 +152,23 @@ class Run:
     def _partition_done(self, partition: str) -> Iterable[Job]:
         if partition == st.WORKSPACES_PARTITION:
             return ()
+        if st.unit_of(partition):  # one task of a partition read whole: its cursor moves
+            self.capture.unit_done(partition)
+            if time.monotonic() - self.last_checkpoint >= CHECKPOINT_EVERY:
+                self.checkpoint()
+            return ()
         self.state = self.capture.partition_done(partition, self.state)
         oldest_open = min(self.scheduler.open, key=self.scheduler.rank.get, default=None)
         self.state = st.mark_done(self.state, partition, st.stream_of(oldest_open))
-        self.writer.state(self.state)
+        self.checkpoint()
         return ()
+
+    def checkpoint(self) -> None:
+        """A STATE that is safe to resume from: the partitions done and how far the others got."""
+        if "progress" in self.state:
+            self.state = st.set_cursors(self.state, self.capture.cursor_values() if self.capture else {})
+        self.writer.state(self.state)
+        self.last_checkpoint = time.monotonic()
 
     # --- workspaces and what hangs directly below them --------------------------------------------
     def _on_workspaces(self, page: List[Dict[str, Any]]) -> List[Job]:
@@ -233,7 +251,7 @@ def sync(client: AsanaClient, config: Config, selected: Dict[str, Selection], st
     except Stopped:
         stopped = True
         if "progress" in run.state:
-            run.writer.state(run.state)
+            run.checkpoint()
         raise
     finally:
         reporter.summary(ok, stopped=stopped)

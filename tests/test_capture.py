@@ -128,9 +128,10 @@ def test_an_expired_token_reads_a_project_never_read_in_full_sending_every_task_
     walk = next(finder_of(j) for j in jobs if type(finder_of(j)).__name__ == "ProjectWalk")
     token, covers = capture.next_sync["p1"]
     assert (token, sorted(covers)) == ("fresh", sorted(FAMILY))
-    walk.on_records([task("old", projects=[{"gid": "p1"}]), task("older", "2019-01-01T00:00:00.000Z")])
-    assert [(s, g) for s, g, named in sink.sent if named] == [("tasks", "old"), ("tasks", "older")]
+    walk.on_records([task("older", "2019-01-01T00:00:00.000Z"), task("old", projects=[{"gid": "p1"}])])
+    assert sink.sent == []  # sent once the whole listing is in hand, in gid order
     walk.on_done()
+    assert [(s, g) for s, g, named in sink.sent if named] == [("tasks", "old"), ("tasks", "older")]
     fingerprint, _phase = capture.next_read["p1"]
     assert fingerprint and fingerprint == Fingerprint_of([task("old", projects=[{"gid": "p1"}]),
                                                           task("older", "2019-01-01T00:00:00.000Z")])
@@ -202,7 +203,7 @@ def test_a_workspace_known_free_is_not_searched_and_one_searched_is_remembered()
 def test_a_project_shard_reads_no_search_and_no_tasks_in_no_project():
     capture, _ = capture_for(FAMILY, BOOKMARKED, project_gids=["11"])
     assert [j.partition for j in capture.workspace_page(["w1"])] == [st.workspace_partition("projects", "w1")]
-    assert capture.must_walk_subtasks("w1", project_known=True)  # no search to find changed subtasks
+    assert capture.must_walk_subtasks("w1")  # no search to find changed subtasks
 
 
 def test_a_full_read_also_reads_by_gid_a_task_the_events_named_that_left_the_project():

@@ -204,7 +204,7 @@ def test_column_selection_shrinks_opt_fields_and_deselected_parent_is_walked(tmp
         assert "text" in story_fields
         task_fields = fields_of(urls, "/tasks?")
         assert task_fields <= {"memberships.project", "memberships.section", "modified_at", "num_subtasks", "parent",
-                               "projects"}, task_fields
+                               "projects", "workspace"}, task_fields
 
 
 def fields_of(urls, marker: str) -> set:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from typing import Any, Container, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Container, Dict, Iterable, List, Mapping, Optional
 
 from tap_asana import state as st
 from tap_asana.capture.children import PROJECT_CHILDREN, ProjectChildren
@@ -90,6 +90,7 @@ class Capture:
         #: Asana delivers events at most once: a project read through its events is read in full
         #: again this often, whatever its sync token says (never if zero)
         self.full_read_every = dt.timedelta(hours=config.safety_read_hours)
+        self.cursors: Dict[str, Any] = {}  # partition read unit by unit -> its cursor (cursors.py)
         self.has_search: Dict[str, bool] = {}  # workspace -> plan found this run
         self.workspaces: set = set()
         self.free: set = set()  # workspaces found (or known) to have no search
@@ -138,6 +139,8 @@ class Capture:
         """Start reading the workspace's projects (and, without search, its tasks in no project)."""
         if found_now:
             self.has_search[workspace] = search
+        if search and not self.shard:
+            self.family.search_owned.add(workspace)
         if not search:
             self.free.add(workspace)
             # Asana's budget is the domain's: 150 a minute on a free one (asana-api.md 5). Lowered
@@ -150,21 +153,19 @@ class Capture:
 
     def search_failed(self, workspace: str) -> List[Job]:
         """Search failed halfway: walk every project for what changed since the bookmarks
-        (a first run walks them anyway)."""
+        (a first run walks them anyway); what lies below the tasks is read by whatever finds them."""
+        self.family.search_owned.discard(workspace)
         return self.projects(workspace, "walk", emit=False) if self.all_bookmarked() else []
 
     def project_streams(self) -> List[str]:
         """The streams read below a project this run: what its sync token covers."""
         return list(dict.fromkeys(self.wanted + [n for n in ("sections",) + PROJECT_CHILDREN if self.sink.wants(n)]))
 
-    def must_walk_subtasks(self, workspace: str, project_known: bool) -> bool:
-        """Whether a full read opens every task for its subtasks: when subtasks or stories are
-        wanted and nothing else finds changed subtasks (no search), or the project's subtasks
-        were never read (first run, a project new to the tap)."""
-        if not self.opens_subtasks():
-            return False
-        searched = self.has_search.get(workspace) and not self.shard
-        return not (searched and self.all_bookmarked() and project_known)
+    def must_walk_subtasks(self, workspace: str) -> bool:
+        """Whether a full read opens every task for its subtasks: when subtasks (or what lies
+        below them) are wanted and no search finds them (search from start_date on a first run,
+        from the bookmarks after, finds every subtask that changed, at any depth)."""
+        return self.opens_subtasks() and workspace not in self.family.search_owned
 
     def opens_subtasks(self) -> bool:
         """Whether a stream with records for subtasks (subtasks, stories, ...) is wanted."""
@@ -204,6 +205,32 @@ class Capture:
         full read in the same run."""
         phase = self.full_read_every * (zlib.crc32(project.encode()) % 1000 / 1000) if first else dt.timedelta()
         self.next_read[project] = (fingerprint, phase)
+
+    # --- units and cursors: a stopped run resumes where it got to --------------------------------
+    def cursor_of(self, partition: str, make: Callable[[Optional[str]], Any]) -> Any:
+        """The cursor of a partition read unit by unit, made on first use from where an
+        interrupted run left it (None: from the start)."""
+        if partition not in self.cursors:
+            self.cursors[partition] = make(st.cursor(self.state, partition))
+        return self.cursors[partition]
+
+    def in_unit(self, partition: str, cursor: Any, task: Dict[str, Any],
+                read: Callable[[str], List[Job]]) -> List[Job]:
+        """A task of a partition read unit by unit: `read(unit)` sends it and returns the jobs
+        that read below it, in a unit of its own, which the cursor follows."""
+        jobs = read(st.unit_partition(partition, task["gid"]))
+        cursor.found(task, bool(jobs))
+        return jobs
+
+    def unit_done(self, unit: str) -> None:
+        owner, task = st.unit_of(unit)
+        if owner in self.cursors:
+            self.cursors[owner].done(task)
+
+    def cursor_values(self) -> Dict[str, str]:
+        """The cursors of the partitions read unit by unit, as they stand."""
+        values = {p: c.value() for p, c in self.cursors.items()}
+        return {p: v for p, v in values.items() if v is not None}
 
     def first_time(self, gids: Iterable[str]) -> List[str]:
         """Those of `gids` not read by gid (or found by search) yet this run; now marked read."""

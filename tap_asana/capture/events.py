@@ -114,7 +114,7 @@ class ProjectEvents:
                 LOGGER.info("Sync token of project %s expired: reading the whole project", self.project)
             elif not listing.expired:
                 LOGGER.info("Project %s was last read in full a day ago: reading the whole project", self.project)
-            subtasks = self.capture.must_walk_subtasks(self.workspace, self.known)
+            subtasks = self.capture.must_walk_subtasks(self.workspace)
             return jobs + [ProjectWalk(self.capture, self.partition, self.project, subtasks, self.shift,
                                        SafetyRead(self.last_fingerprint), self.on_tasks_failed,
                                        then_read=self.changed(), left=self.left, on_read=self.read).job()]

@@ -1,8 +1,10 @@
 """What happens to a task or subtask once a finder has found it, whatever found it: it is
 sent, with a ``task_custom_field_values`` row per custom field (no request: they come with
 the task), its stories and attachments are read if it changed since their bookmarks (both
-bump the task, asana-api.md 2.5), and (when the finder walks) its subtasks are listed, down
-to every depth.
+bump the task: Asana's ``TaskResponse.modified_at`` counts a story created), and (when the
+finder walks) its subtasks are listed, down to every depth. In a premium workspace whose
+search runs well, search reads below every task it finds changed (and finds changed subtasks
+itself): a task another finder meets there (a project's full read, an event) is only sent.
 
 Each listing is made once a run per task, and again only when another parent brings a wider
 look-back (``shift``): a task in two projects is met twice, and the second may come from a
@@ -56,16 +58,25 @@ class TaskFamily:
         self.children_read: Dict[str, Dict[str, dt.timedelta]] = {s.name: {} for s in PER_TASK}
         self.values_sent: set = set()  # tasks whose custom field value rows were sent this run
         self.opens = any(sink.wants(n) for n in BELOW_SUBTASKS)  # whether subtasks are worth listing
+        #: workspaces whose search reads what lies below their changed tasks this run: a task
+        #: another finder meets there is only sent (search met it too, if it changed)
+        self.search_owned: set = set()
 
     def found(self, partition: str, task: Dict[str, Any], name: str, walk: bool,
-              shift: dt.timedelta = NO_SHIFT, named: Container[str] = ()) -> List[Job]:
-        """Send a task as a record of stream `name` (whatever its time if it is `named`),
-        then read its stories and, if `walk`, its subtasks."""
+              shift: dt.timedelta = NO_SHIFT, named: Container[str] = (), below: Optional[bool] = None) -> List[Job]:
+        """Send a task as a record of stream `name` (whatever its time if it is `named`), then
+        read its stories and attachments and, if `walk`, its subtasks; `below` False: only send
+        it, True: read below it whoever else does (search itself), None: unless search does."""
         gid, jobs = task["gid"], []
         self.sink.emit(name, task, shift, gid in named)
         if self.sink.wants(VALUES) and gid not in self.values_sent:
             if any([self.sink.emit(VALUES, row, shift, gid in named) for row in TaskCustomFieldValues.rows(task)]):
                 self.values_sent.add(gid)
+        if below is None:
+            # search reads below every task it finds changed, and finds changed subtasks itself
+            below = (task.get("workspace") or {}).get("gid") not in self.search_owned
+        if not below:
+            return jobs
         modified = parse_asana_time(task["modified_at"]) if task.get("modified_at") else None
         for child in PER_TASK:
             if self.sink.wants(child.name) and (modified is None or modified >= self.sink.since[child.name] - shift):
@@ -84,17 +95,28 @@ class TaskFamily:
         return jobs
 
     def found_alone(self, partition: str, task: Dict[str, Any], shift: dt.timedelta,
-                    named: Container[str] = (), walk: bool = False) -> List[Job]:
+                    named: Container[str] = (), walk: bool = False, below: Optional[bool] = None) -> List[Job]:
         """A task met without its parent (search, an event, a user's tasks): a subtask if it
         has a parent, a task if it is in a project or has no parent (a task in no project is
         one of the account's tasks; a subtask added to a project is both)."""
         jobs: List[Job] = []
         if task.get("parent"):
-            jobs += self.found(partition, task, "subtasks", walk=walk, shift=shift, named=named)
+            jobs += self.found(partition, task, "subtasks", walk, shift, named, below)
         if task.get("projects") or not task.get("parent"):
-            jobs += self.found(partition, task, "tasks", walk=walk and not task.get("parent"), shift=shift,
-                               named=named)
+            jobs += self.found(partition, task, "tasks", walk and not task.get("parent"), shift, named, below)
         return jobs
+
+
+class FoundAlone:
+    """Sends a task met without its parent (``TaskFamily.found_alone``) in the partition (or
+    unit) it is called with, and returns the jobs that read below it."""
+
+    def __init__(self, family: TaskFamily, task: Dict[str, Any], shift: dt.timedelta, walk: bool = False,
+                 below: Optional[bool] = None):
+        self.family, self.task, self.shift, self.walk, self.below = family, task, shift, walk, below
+
+    def __call__(self, partition: str) -> List[Job]:
+        return self.family.found_alone(partition, self.task, self.shift, walk=self.walk, below=self.below)
 
 
 class _SubtasksOf:

@@ -5,16 +5,20 @@ projects' business. Free plans have few users, so this costs a request or two pe
 
 No API call reaches a task in no project that nobody is assigned to on a workspace without
 search; and a subtask of a task in no project is found only when it is assigned to someone
-(or on the first run, which opens every task found here).
+(or on the first run, which opens every task in no project found here). On a first run an
+assigned subtask found here is only sent: its stories and attachments are read with its tree
+(its project's full read, or its root in no project), so no request is made twice, and a
+stopped first run resumes without redoing them; one under a project the token cannot read has
+them read when it next changes.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List
 
 from tap_asana import state as st
-from tap_asana.capture.family import NO_SHIFT
-import logging
-
+from tap_asana.capture.cursors import GidCursor
+from tap_asana.capture.family import NO_SHIFT, FoundAlone
 from tap_asana.client import Skip, format_asana_time
 from tap_asana.scheduler import Job
 from tap_asana.streams import AssignedTasks, Users
@@ -31,6 +35,8 @@ class NoProjectTasks:
         self.shift = capture.LOOKBACK if not self.first else NO_SHIFT
         self.pending = 0  # user listings not finished yet
         self.complete = True
+        self.cursor = capture.cursor_of(self.partition, GidCursor)
+        self.found: Dict[str, Dict[str, Any]] = {}  # the tasks the listings hold that this finder reads
 
     def jobs(self) -> List[Job]:
         if st.is_done(self.capture.state, self.partition):
@@ -57,15 +63,25 @@ class NoProjectTasks:
 
     def one_done(self) -> List[Job]:
         self.pending -= 1
-        if self.pending == 0:
-            self.capture.settled(self.workspace, self.complete, self.since)
-        return []
+        if self.pending:
+            return []
+        self.capture.settled(self.workspace, self.complete, self.since)
+        # once every listing is in, in gid order, which the cursor follows
+        jobs: List[Job] = []
+        for gid in sorted(self.found, key=lambda g: (len(g), g)):
+            task = self.found[gid]
+            # The look-back the other finders use, so a task two of them find has its stories (and
+            # attachments) listed once: events' on later runs, none on a first run. On a first run a
+            # subtask is only sent: what lies below it is read with its tree, from its project or
+            # from its root in no project, which this finder opens.
+            below = False if self.first and task.get("parent") else None
+            found = FoundAlone(self.capture.family, task, self.shift, walk=self.first, below=below)
+            jobs += self.capture.in_unit(self.partition, self.cursor, task, found)
+        self.cursor.complete = True
+        return jobs
 
     def on_tasks(self, tasks: List[Dict[str, Any]]) -> List[Job]:
-        jobs: List[Job] = []
         for task in tasks:
-            if task.get("parent") or not task.get("projects"):
-                # the look-back the other finders use, so a task two of them find has its stories
-                # (and attachments) listed once: events' on later runs, none on a first run
-                jobs += self.capture.family.found_alone(self.partition, task, self.shift, walk=self.first)
-        return jobs
+            if (task.get("parent") or not task.get("projects")) and not self.cursor.skips(task["gid"]):
+                self.found[task["gid"]] = task
+        return []

@@ -14,7 +14,8 @@ import logging
 from typing import Any, Dict, List
 
 from tap_asana import state as st
-from tap_asana.capture.family import NO_SHIFT
+from tap_asana.capture.cursors import TimeCursor
+from tap_asana.capture.family import NO_SHIFT, FoundAlone
 from tap_asana.client import Skip, format_asana_time
 from tap_asana.scheduler import Job
 from tap_asana.streams import TaskSearch
@@ -36,10 +37,12 @@ class WorkspaceSearch:
                                                dict(query, limit=1, opt_fields="name"), self.on_records_again,
                                                self.on_fail)
         self.since = self.capture.workspace_since(self.workspace)
-        after = self.since - self.capture.LOOKBACK
+        after = format_asana_time(self.since - self.capture.LOOKBACK)
+        # a search stopped part-way resumes from its cursor (cursors.py)
+        self.cursor = self.capture.cursor_of(self.partition, lambda resume: TimeCursor(resume or after))
         return self.capture.reader.listing(self.partition, TaskSearch, {"workspace": self.workspace},
                                            self.on_records, fields=self.capture.family.fields,
-                                           on_fail=self.on_fail, search_after=format_asana_time(after),
+                                           on_fail=self.on_fail, search_after=self.cursor.after,
                                            on_done=self.on_done)
 
     def on_done(self) -> List[Job]:
@@ -55,7 +58,9 @@ class WorkspaceSearch:
         # project's full read (which has no look-back) meets the same task.
         shift = self.capture.LOOKBACK if self.capture.all_bookmarked() else NO_SHIFT
         for record in records:
-            jobs += self.capture.family.found_alone(self.partition, record, shift)
+            jobs += self.capture.in_unit(self.partition, self.cursor, record, FoundAlone(self.capture.family, record, shift, below=True))
+        if records and records[-1].get("modified_at"):  # answers come oldest first: the next page starts there
+            self.cursor.paged(records[-1]["modified_at"])
         return jobs
 
     def on_records_again(self, _records: Any) -> List[Job]:

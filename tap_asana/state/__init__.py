@@ -32,9 +32,10 @@ from __future__ import annotations
 from tap_asana.state.checks import (StateError, validate)  # noqa: F401
 from tap_asana.state.adopt import (Note, adopt)  # noqa: F401
 from tap_asana.state.partitions import (WORKSPACES_PARTITION, done_projects, no_project_partition,
-    project_of, project_partition, search_partition, stream_of, workspace_partition)  # noqa: F401
-from tap_asana.state.runs import (begin_run, bookmark, finish_run, format_time, is_done, mark_done,
-    run_started_at)  # noqa: F401
+    project_of, project_partition, search_partition, stream_of, unit_of, unit_partition,
+    workspace_partition)  # noqa: F401
+from tap_asana.state.runs import (begin_run, bookmark, cursor, finish_run, format_time, is_done, mark_done,
+    run_started_at, set_cursors)  # noqa: F401
 from tap_asana.state.tokens import (adopt_tokens, fingerprint, full_read_due, keep_project, keep_sync_token,
     last_read_in_full, sync_token, token_taken)  # noqa: F401
 from tap_asana.state.plans import (has_search, owed_since, remember_plans)  # noqa: F401

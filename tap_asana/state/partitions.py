@@ -1,7 +1,7 @@
 """Partition names: built and parsed here only."""
 from __future__ import annotations
 
-from typing import Any, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional, Tuple
 
 
 # A partition is a unit of work checkpointed when finished. Its name is built and parsed only here:
@@ -11,6 +11,8 @@ from typing import Any, List, Mapping, Optional
 #   "tasks-of:<workspace>"         the workspace's tasks in no project
 #   "project:<gid>:<how>"          one project with all below it, named by how its tasks are reached
 #                                  (a project done one way is not done another way)
+#   "<partition>/<task gid>"       a unit of a partition: one task it found and all read below that
+#                                  task; a partition is done when its units are (``cursor`` below)
 
 #: the stream `currently_syncing` names while a partition of each kind is open
 _STREAM_OF_KIND = {"project": "tasks", "search": "subtasks", "tasks-of": "tasks"}
@@ -36,14 +38,24 @@ def project_partition(project: str, how: str) -> str:
     return f"project:{project}:{how}"
 
 
+def unit_partition(partition: str, task: str) -> str:
+    return f"{partition}/{task}"
+
+
+def unit_of(partition: str) -> Optional[Tuple[str, str]]:
+    """(owning partition, task gid) of a unit, else None."""
+    owner, slash, task = partition.rpartition("/")
+    return (owner, task) if slash else None
+
+
 def project_of(partition: str) -> Optional[str]:
     """The project gid of a project partition, else None."""
     kind, _, rest = partition.partition(":")
-    return rest.split(":")[0] if kind == "project" else None
+    return rest.split(":")[0].split("/")[0] if kind == "project" else None
 
 
 def stream_of(partition: Optional[str]) -> Optional[str]:
-    """The stream to name in `currently_syncing` while `partition` is open."""
+    """The stream to name in `currently_syncing` while `partition` (or one of its units) is open."""
     if partition is None:
         return None
     kind = partition.split(":", 1)[0]
