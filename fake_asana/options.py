@@ -35,6 +35,9 @@ class Options:
     vanished_tasks: int = _opt(0, "N listed tasks answer 404 on their stories, subtasks and record")
     bubble_subtask_changes: bool = _opt(True, "a subtask's field change reaches its ancestors' and their "
                                               "projects' event streams (false: only its own)")
+    strict_contract: bool = _opt(True, "answer 400 to a request that breaks Asana's contract (a path that is no "
+                                       "route, an undefined parameter or opt_fields path, a required parameter "
+                                       "missing); false: serve it as Asana would. Recorded either way")
     max_unpaginated: int = _opt(1000, "results allowed without `limit` before the 'too large' 400")
     pat: str = _opt("fake-pat-0123456789", "the personal access token that never expires")
     client_id: str = _opt("fake-client-id", "OAuth client id accepted by the token endpoint")

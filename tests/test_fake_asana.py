@@ -90,7 +90,7 @@ def test_opt_fields_exact_fields_and_dotted_paths(fake, data):
     users = {u["gid"]: u for u in data["users"]}
     project = busiest_project(data)
     fields = ("name,assignee,followers.email,memberships.section.name,projects.name,"
-              "custom_fields.enum_options.color,html_notes,no_such_field")
+              "custom_fields.enum_options.color,html_notes")
     tasks = ok(fake, "/tasks", project=project, opt_fields=fields)["data"]
     assert tasks
     for task in tasks:
@@ -211,7 +211,8 @@ def test_modified_since_forms_and_inclusive_bound(fake, data):
 
 
 def test_task_listing_needs_exactly_one_container(fake, data):
-    for params in ({}, {"workspace": org_of(data)}, {"project": busiest_project(data), "tag": data["tags"][0]["gid"]}):
+    section = next(s["gid"] for s in data["sections"] if s["project"]["gid"] == busiest_project(data))
+    for params in ({}, {"workspace": org_of(data)}, {"project": busiest_project(data), "section": section}):
         response = call(fake, "/tasks", **params)
         assert response.status_code == 400
         assert error_of(response) == ("Must specify exactly one of project, tag, section, user task list, "
@@ -282,16 +283,20 @@ def test_402_on_premium_endpoints_of_free_workspaces(fake, data):
 def test_errors_for_unknown_ids_paths_and_non_organizations(fake, data):
     missing = call(fake, "/tasks/1234567890123456")
     assert missing.status_code == 404 and error_of(missing) == "task: Not a recognized ID: 1234567890123456"
-    assert call(fake, "/no/such/route").status_code == 404
+    unknown = call(fake, "/no/such/route")
+    assert unknown.status_code == 400 and error_of(unknown).startswith("/no/such/route: Not a route of Asana's API")
     assert call(fake, "/projects").status_code == 400  # workspace or team required
     free = next(w["gid"] for w in data["workspaces"] if not w["is_organization"])
     assert call(fake, f"/workspaces/{free}/teams").status_code == 400
     teams = ok(fake, f"/workspaces/{org_of(data)}/teams")["data"]
     assert {t["gid"] for t in teams} == {t["gid"] for t in data["teams"]}
     legacy = call(fake, f"/organizations/{org_of(data)}/teams")  # not a route of Asana's contract
-    assert legacy.status_code == 404 and error_of(legacy) == "No matching route for request"
+    assert legacy.status_code == 400 and f"/organizations/{org_of(data)}/teams" in error_of(legacy)
+    unserved = call(fake, "/custom_types", project=busiest_project(data))  # Asana's, not served by the fake
+    assert unserved.status_code == 404 and error_of(unserved) == "No matching route for request"
     project = busiest_project(data)
-    assert ok(fake, f"/projects/{project}/sections", owner="me")["data"]  # unknown params are ignored
+    extra = call(fake, f"/projects/{project}/sections", owner="me")  # a parameter the route does not define
+    assert extra.status_code == 400 and error_of(extra).startswith("owner: Not a parameter of getSectionsForProject")
 
 
 def test_forbidden_projects_and_vanished_tasks():

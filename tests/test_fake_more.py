@@ -445,8 +445,8 @@ def test_add_goal_and_members(live):
     project = next(p for p in data["projects"] if not p["archived"] and p["workspace"]["gid"] == org)
     token = events_token(live, project["gid"])
     added = live.mutate("add_project_member", project=project["gid"], access_level="commenter")
-    memberships = ok(live, "/memberships", parent=project["gid"], opt_fields="member,access_level,write_access")
-    assert {"gid": added["gids"][0], "access_level": "commenter", "write_access": "comment_only",
+    memberships = ok(live, "/memberships", parent=project["gid"], opt_fields="member,access_level")
+    assert {"gid": added["gids"][0], "access_level": "commenter",
             "member": {"gid": added["user"], "resource_type": "user",
                        "name": next(u["name"] for u in data["users"] if u["gid"] == added["user"])}} \
         in memberships["data"]
