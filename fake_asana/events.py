@@ -120,9 +120,10 @@ class EventLog:
             "resource": named(resource),
             "type": resource["resource_type"],  # deprecated, still sent
             "action": action,
-            "parent": named(parent) if parent else None,
             "created_at": fmt_datetime(at_ms),
         }
+        if parent is not None:  # only added and removed name one; `parent` may not be null, so it is left out
+            event["parent"] = named(parent)
         if change is not None:
             event["change"] = change
         with self._lock:

@@ -153,10 +153,12 @@ class Serving:
         return raw
 
     # --- envelopes ---------------------------------------------------------------------------------
-    def page(self, request: ApiRequest, records: Sequence[Record]) -> Body:
-        """A collection: compact records (or as opt_fields ask), cut into pages."""
+    def page(self, request: ApiRequest, records: Sequence[Record], compact: Sequence[str] = ()) -> Body:
+        """A collection: compact records (or as opt_fields ask), cut into pages. `compact`: the
+        fields shown without opt_fields, for records a route shows otherwise than their type."""
         page, extra = self.pager.page(records, request.path, request.query, request.params, request.base_url)
-        return {"data": self.render.many(page, request.fields), **extra}
+        fields = request.fields if request.fields is not None or not compact else {k: {} for k in compact}
+        return {"data": self.render.many(page, fields), **extra}
 
     def unpaged(self, request: ApiRequest, records: Sequence[Record]) -> Body:
         return {"data": self.render.many(records, request.fields)}

@@ -476,7 +476,7 @@ def test_events_bubble_up_from_a_deep_subtask_to_its_tasks_and_project_only():
         me = next(u for u in data["users"] if u["gid"] == data["meta"]["me"])
         want = {"user": {"gid": me["gid"], "resource_type": "user", "name": me["name"]},
                 "resource": {"gid": deep["gid"], "resource_type": "task", "name": changed["name"]},
-                "type": "task", "action": "changed", "parent": None, "created_at": changed["modified_at"],
+                "type": "task", "action": "changed", "created_at": changed["modified_at"],  # no parent: left out
                 "change": {"field": "name", "action": "changed", "new_value": changed["name"]}}
         for gid in [home, deep["gid"]] + [a["gid"] for a in ancestors]:
             assert new_events(fake, gid, tokens[gid])["data"] == [want], gid

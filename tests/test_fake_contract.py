@@ -4,13 +4,16 @@ required one missing and an opt_fields path the route does not know answer 400, 
 recorded (`GET /_control/violations`) whether the fake is strict or not."""
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
 import requests
 
 from fake_asana import FakeAsana
 from fake_asana.__main__ import parser
+from fake_asana.families import ROUTES as SERVED
+from tests.contractkit import ROUTES, Checker, documented, requests_for
+from tests.tapkit import catalog_for, config_for, run_tap
 from tests.test_fake_asana import NOW, busiest_project, call, error_of, ok, org_of
 
 
@@ -130,3 +133,108 @@ def test_without_strict_contract_requests_are_served_as_asana_would_and_still_re
 def test_the_cli_turns_the_check_off():
     assert vars(parser().parse_args([]))["strict_contract"] is True
     assert vars(parser().parse_args(["--no-strict-contract"]))["strict_contract"] is False
+
+
+# --- the answers obey the contract ----------------------------------------------------------------------
+def change_everything(fake: FakeAsana, data: Dict[str, Any]) -> None:
+    """One of each mutation, so that records made while the server runs are checked too."""
+    live = [p for p in data["projects"] if not p["archived"]]
+    org = org_of(data)
+    for op, kwargs in (("modify_tasks", {"count": 2}), ("add_stories", {"count": 2}), ("add_subtasks", {"count": 2}),
+                       ("add_tasks", {"count": 2}), ("add_orphan_tasks", {"count": 1}), ("add_section", {}),
+                       ("rename_section", {}), ("delete_section", {}), ("rename_tag", {}),
+                       ("add_project", {"tasks": 2}), ("add_attachment", {"count": 2}),
+                       ("add_attachment", {"project": live[0]["gid"]}), ("add_status_update", {}),
+                       ("add_status_update", {"parent": data["portfolios"][0]["gid"]}),
+                       ("add_status_update", {"parent": data["goals"][0]["gid"]}), ("add_goal", {"workspace": org}),
+                       ("add_time_tracking_entry", {"bump": True}), ("add_to_project", {}),
+                       ("remove_from_project", {}), ("archive_project", {"gids": [live[-1]["gid"]]}),
+                       ("delete_tasks", {})):
+        fake.mutate(op, **kwargs)
+    for op in ("add_project_member", "add_team_member", "add_portfolio_member"):
+        try:
+            fake.mutate(op)
+        except ValueError:  # every user is a member already
+            pass
+    for field in data["custom_fields"]:
+        holder = next((t for t in data["tasks"] if t["projects"] and not t["parent"]
+                       and any(v["gid"] == field["gid"] for v in t["custom_fields"])), None)
+        if holder:
+            fake.mutate("set_custom_field_value", gids=[holder["gid"]], field=field["gid"])
+
+
+def ask(session: requests.Session, fake: FakeAsana, template: str, path: str, query: Dict[str, str],
+        checker: Checker) -> List[int]:
+    """The route with and without every documented opt_field (lists: two pages at most), each
+    record checked against the route's resource; the statuses answered."""
+    route = ROUTES[template]
+    takes = route["query"]
+    asks = [dict(query)] + ([dict(query, opt_fields=",".join(documented(template)))] if "opt_fields" in takes else [])
+    statuses = []
+    for params in asks:
+        if route.get("list") and "limit" in takes:
+            params["limit"] = "100" if "opt_fields" in params else "5"
+        for _ in range(2):
+            response = session.get(fake.api_url + path, params=params, timeout=10)
+            statuses.append(response.status_code)
+            if response.status_code != 200:
+                break
+            body = response.json()
+            assert set(body) - {"data"} <= set(route.get("envelope") or {}), (template, sorted(body))
+            for record in body["data"] if route.get("list") else [body["data"]]:
+                checker.record(record, route["resource"], f"GET {template}")
+            if not body.get("next_page"):
+                break
+            params = dict(params, offset=body["next_page"]["offset"])
+    return statuses
+
+
+def events_checked(session: requests.Session, fake: FakeAsana, tokens: Dict[str, str], checker: Checker) -> int:
+    seen = 0
+    for resource, token in tokens.items():
+        response = session.get(fake.api_url + "/events", params={"resource": resource, "sync": token}, timeout=10)
+        if response.status_code == 404:  # a task deleted meanwhile
+            continue
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert set(body) == {"data", "sync", "has_more"}
+        for event in body["data"]:
+            checker.record(event, ROUTES["/events"]["resource"], "GET /events")
+            seen += 1
+    return seen
+
+
+@pytest.mark.parametrize("plan", [{}, {"free_workspaces": True}], ids=["premium", "free"])
+def test_every_record_every_route_serves_is_its_resource(plan):
+    with FakeAsana(preset="tiny", seed=3, now=NOW, **plan) as fake, requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {fake.pat}"
+        before = fake.export()
+        watched = [p["gid"] for p in before["projects"]] + [t["gid"] for t in before["tasks"][:10]]
+        tokens = {gid: session.get(fake.api_url + "/events", params={"resource": gid}, timeout=10).json()["sync"]
+                  for gid in watched}
+        change_everything(fake, before)
+        data = fake.export()
+        checker, answered = Checker(), {}
+        for template, path, query in requests_for(data, [r.template for r in SERVED]):
+            answered.setdefault(template, []).extend(ask(session, fake, template, path, query, checker))
+        assert events_checked(session, fake, tokens, checker) > 20
+        assert set(answered) | {"/events"} == {r.template for r in SERVED}
+        assert all(set(codes) <= {200, 402} for codes in answered.values()), answered
+        if not plan:
+            assert all(200 in codes for codes in answered.values()), answered
+        assert checker.checked > 1000
+        assert not checker.problems, "\n".join(sorted(set(checker.problems))[:40])
+        assert fake.violations()["total"] == 0
+
+
+def test_a_full_sync_of_the_tap_asks_only_for_what_the_contract_defines(tmp_path):
+    """The tap against a fake that serves every request (strict off) but records each violation:
+    a full sync of every stream, then an incremental one after changes of every kind."""
+    with FakeAsana(preset="tiny", seed=5, now=NOW, strict_contract=False) as fake:
+        first = run_tap(tmp_path / "full", config_for(fake), catalog_for())
+        assert first.returncode == 0, first.stderr
+        change_everything(fake, fake.export())
+        again = run_tap(tmp_path / "again", config_for(fake), catalog_for(), state=first.final_state)
+        assert again.returncode == 0, again.stderr
+        assert fake.stats()["total"] > 100
+        assert fake.violations()["violations"] == []

@@ -104,10 +104,10 @@ def test_every_new_resource_is_generated_and_exported(data):
     hosts = {a["host"] for a in data["attachments"]}
     assert "asana" in hosts and len(hosts) > 1
     assert all(("size" in a) == (a["host"] == "asana") for a in data["attachments"])
-    # A team can be a project member; its membership has no user.
+    # A team can be a project member; a membership names its member, not a `user` (the contract has none).
     members = {m["member"]["resource_type"] for m in data["project_memberships"]}
-    assert "user" in members
-    assert all(m["user"] is None for m in data["project_memberships"] if m["member"]["resource_type"] == "team")
+    assert members == {"user", "team"}
+    assert not any({"user", "project", "write_access"} & set(m) for m in data["project_memberships"])
     levels = {g["is_workspace_level"] for g in data["goals"]}
     assert levels == {True, False}
 
@@ -304,10 +304,10 @@ def test_time_tracking_entry_filters(fake, data):
     task = most(entries, lambda e: e["task"]["gid"])
     by_task = ok(fake, "/time_tracking_entries", task=task)["data"]
     assert by_task == ok(fake, f"/tasks/{task}/time_tracking_entries")["data"]
-    project = most([e for e in entries if e["attributable_to"]], lambda e: e["attributable_to"]["gid"])
+    project = most([e for e in entries if e.get("attributable_to")], lambda e: e["attributable_to"]["gid"])
     attributed = ok(fake, "/time_tracking_entries", attributable_to=project)["data"]
     assert sorted(e["gid"] for e in attributed) == sorted(
-        e["gid"] for e in entries if e["attributable_to"] and e["attributable_to"]["gid"] == project)
+        e["gid"] for e in entries if e.get("attributable_to") and e["attributable_to"]["gid"] == project)
     user = most(entries, lambda e: e["created_by"]["gid"])
     assert len(ok(fake, "/time_tracking_entries", user=user)["data"]) == sum(
         e["created_by"]["gid"] == user for e in entries)

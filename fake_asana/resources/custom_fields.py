@@ -85,8 +85,9 @@ def value(make: Maker, field_gid: str, filled: Optional[bool] = None) -> Record:
     elif kind == "date":
         day = make.store.now_ms - rng.randint(1, 400) * DAY_MS
         with_time = rng.random() < 0.3
-        date_value = {"date": fmt_date(day),
-                      "date_time": fmt_datetime(day - day % HOUR_MS) if with_time else None} if filled else None
+        date_value = {"date": fmt_date(day)} if filled else None
+        if date_value and with_time:  # `date_time` may not be null: a date without a time has none
+            date_value["date_time"] = fmt_datetime(day - day % HOUR_MS)
         out.update(date_value=date_value, display_value=date_value["date"] if date_value else None)
     elif kind == "people":
         people = rng.sample(make.members(field["_workspace"]), rng.randint(1, 2)) if filled else []
@@ -119,9 +120,20 @@ def new_setting(make: Maker, parent: str, field_gid: str, relation: str) -> Reco
 
 
 def value_change(kind: str, old: Record, new: Record) -> Dict[str, Any]:
-    """The `old_<value key>` and `new_<value key>` of a `<type>_custom_field_changed` story."""
+    """The `old_<value key>` and `new_<value key>` of a `<type>_custom_field_changed` story, as
+    `StoryResponse` types them: numbers are integers, dates are `StoryResponseDates`."""
     key = VALUE_KEY[kind]
-    return {f"old_{key}": old.get(key), f"new_{key}": new.get(key)}
+    return {f"old_{key}": _story_value(kind, old.get(key)), f"new_{key}": _story_value(kind, new.get(key))}
+
+
+def _story_value(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "number":
+        return int(round(value))
+    if kind == "date":
+        return {"start_on": None, "due_at": value.get("date_time"), "due_on": value["date"]}
+    return value
 
 
 def with_value(make: Maker, old: Record, new_value: Any) -> Record:
@@ -169,7 +181,7 @@ def _option(definition: Record, choice: Any) -> Record:
 
 def _date_value(text: str) -> Dict[str, Any]:
     ms = parse_ms(text)
-    return {"date": fmt_date(ms), "date_time": fmt_datetime(ms) if not DATE.match(text) else None}
+    return {"date": fmt_date(ms)} if DATE.match(text) else {"date": fmt_date(ms), "date_time": fmt_datetime(ms)}
 
 
 # --- served ------------------------------------------------------------------------------------------

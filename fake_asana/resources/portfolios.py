@@ -19,7 +19,7 @@ def generate(gen: Generation, org: str, projects: Sequence[Record], fields: Sequ
     """`portfolios` portfolios of "me" in the organization, each with two fields and 2-5
     of its projects (templates excepted)."""
     rng, store, me = gen.rng, gen.store, gen.store.me
-    candidates = [p["gid"] for p in projects if p["workspace"].gid == org and not p["is_template"]]
+    candidates = [p["gid"] for p in projects if p["workspace"].gid == org and not p["_template"]]
     for i in range(gen.sizes.portfolios):
         gid = store.new_gid()
         created = gen.between(gen.start, gen.end)
@@ -58,9 +58,10 @@ def generate_memberships(gen: Generation) -> None:
 
 
 def new_membership(make: Maker, portfolio: Record, user: str, access_level: str) -> Record:
+    """Stored as `/portfolio_memberships` shows it (`DeprecatedPortfolioMembershipResponse`);
+    `/memberships` shows it through `as_membership`."""
     record = {"gid": make.store.new_gid(), "resource_type": "portfolio_membership",
-              "resource_subtype": "portfolio_membership", "parent": Ref(portfolio["gid"]), "member": Ref(user),
-              "access_level": access_level, "portfolio": Ref(portfolio["gid"]), "user": Ref(user)}
+              "portfolio": Ref(portfolio["gid"]), "user": Ref(user), "access_level": access_level}
     make.store.add(record)
     make.store.link(Rel.PORTFOLIO_MEMBERSHIPS, portfolio["gid"], record["gid"])
     return record
@@ -101,6 +102,17 @@ def portfolio_memberships(kit: Serving, request: ApiRequest) -> Body:
     records = [m for p in kit.store.related(Rel.WORKSPACE_PORTFOLIOS, workspace["gid"])
                for m in kit.store.related_records(Rel.PORTFOLIO_MEMBERSHIPS, p) if m["user"].gid == member["gid"]]
     return kit.page(request, sorted(records, key=lambda r: r["gid"]))
+
+
+#: The compact shape of a portfolio membership on `/memberships`.
+MEMBERSHIP_COMPACT = ("resource_type", "parent", "member", "access_level")
+
+
+def as_membership(membership: Record) -> Record:
+    """A portfolio membership as `/memberships` shows it (`PortfolioMembershipResponse`, a
+    variant of `getMemberships`' union): `parent` and `member` for `portfolio` and `user`."""
+    return {"gid": membership["gid"], "resource_type": "portfolio_membership", "parent": membership["portfolio"],
+            "member": membership["user"], "access_level": membership["access_level"]}
 
 
 def portfolio_paid(kit: Serving, membership: Record) -> None:

@@ -38,13 +38,13 @@ def new_task(make: Maker, workspace: str, created: int, modified: int, parent: O
     record.update({
         "assignee": ref(assignee),
         "assignee_section": ref(_my_tasks_section(make, assignee, workspace)),
-        "assignee_status": rng.choice(("today", "upcoming", "later", "inbox")) if assignee else None,
+        "assignee_status": rng.choice(("today", "upcoming", "later", "inbox")) if assignee else None,  # see below
         "assigned_by": ref(rng.choice(users)) if assignee else None,
         "completed": completed,
         "completed_at": fmt_datetime(completed_at) if completed_at else None,
         "completed_by": ref(rng.choice(users)) if completed else None,
         "created_at": fmt_datetime(created),
-        "created_by": Ref(creator),
+        "created_by": Ref(creator, "bare"),  # {gid, resource_type} only, as Asana documents it
         "modified_at": fmt_datetime(modified),
         "dependencies": [], "dependents": [],
         **_schedule(make, created),
@@ -63,6 +63,11 @@ def new_task(make: Maker, workspace: str, created: int, modified: int, parent: O
         "actual_time_minutes": None,
         "workspace": Ref(workspace),
     })
+    # Conditional fields that may not be null are left out: an unassigned task has no
+    # `assignee_status`, most tasks no `external`.
+    for key in ("assignee_status", "external"):
+        if record[key] is None:
+            del record[key]
     store.add(record)
     store.link(Rel.WORKSPACE_TASKS, workspace, gid)
     if parent:
