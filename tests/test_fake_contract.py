@@ -12,7 +12,7 @@ import requests
 from fake_asana import FakeAsana
 from fake_asana.__main__ import parser
 from fake_asana.families import ROUTES as SERVED
-from tests.contractkit import ROUTES, Checker, documented, requests_for
+from tests.contractkit import RESOURCES, ROUTES, Checker, documented, requests_for
 from tests.tapkit import catalog_for, config_for, run_tap
 from tests.test_fake_asana import NOW, busiest_project, call, error_of, ok, org_of
 
@@ -238,3 +238,71 @@ def test_a_full_sync_of_the_tap_asks_only_for_what_the_contract_defines(tmp_path
         assert again.returncode == 0, again.stderr
         assert fake.stats()["total"] > 100
         assert fake.violations()["violations"] == []
+
+
+# --- every documented field has a plausible value -----------------------------------------------------
+#: Export key -> resource, and the fields of the resource no generated record has (by design).
+EXPORTED = {"workspaces": ("WorkspaceResponse", ()), "users": ("UserResponse", ()), "teams": ("TeamResponse", ()),
+            "projects": ("ProjectResponse", ()), "sections": ("SectionResponse", ()), "tasks": ("TaskResponse", ()),
+            "stories": ("StoryResponse", ("story",)), "tags": ("TagResponse", ()),
+            "portfolios": ("PortfolioResponse", ()), "user_task_lists": ("UserTaskListResponse", ()),
+            "attachments": ("AttachmentResponse", ()), "project_memberships": ("ProjectMembershipCompactResponse", ()),
+            "team_memberships": ("TeamMembershipResponse", ()),
+            "portfolio_memberships": ("DeprecatedPortfolioMembershipResponse", ()),
+            "status_updates": ("StatusUpdateResponse", ()), "goals": ("GoalResponse", ()),
+            "time_tracking_entries": ("TimeTrackingEntryBase", ())}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    with FakeAsana(preset="demo", seed=1, now=NOW) as server:
+        yield server.export()
+
+
+def test_every_field_the_contract_documents_is_generated(demo):
+    for key, (resource, absent) in EXPORTED.items():
+        present = set().union(*(set(r) for r in demo[key]))
+        assert set(RESOURCES[resource]["fields"]) - present == set(absent), key
+
+
+def test_teams_and_projects_have_their_settings(demo):
+    for team in demo["teams"]:
+        levels = [v for k, v in team.items() if k.endswith("_access_level")]
+        assert len(levels) == 7 and set(levels) <= {"all_team_members", "only_team_admins", "no_restriction"}
+        assert team["team_content_management_access_level"] in ("no_restriction", "only_team_admins")
+        assert team["custom_field_settings"] == []
+    assert {t["endorsed"] for t in demo["teams"]} == {True, False}
+    assert "only_team_admins" in {v for t in demo["teams"] for k, v in t.items() if k.endswith("_access_level")}
+    for setting in ("minimum_access_level_for_customization", "minimum_access_level_for_sharing"):
+        assert {p[setting] for p in demo["projects"]} == {"admin", "editor"}
+
+
+def test_users_profiles_are_usually_empty(demo):
+    filled = [u for u in demo["users"] if u["custom_fields"]]
+    assert 0 < len(filled) < len(demo["users"]) / 2
+    office = next(f for f in demo["custom_fields"] if f["name"] == "Office")
+    assert all([v["gid"] for v in u["custom_fields"]] == [office["gid"]] and v["enum_value"] for u in filled
+               for v in u["custom_fields"])
+
+
+def test_custom_tasks_have_a_custom_type_and_a_status_that_fits(demo):
+    custom = [t for t in demo["tasks"] if t["resource_subtype"] == "custom"]
+    assert custom and {t["custom_type"]["name"] for t in custom} == {"Bug", "Request"}
+    assert all(t["custom_type"] is None and t["custom_type_status_option"] is None
+               for t in demo["tasks"] if t["resource_subtype"] != "custom")
+    statuses = {"Fixed", "Delivered"}
+    assert all((t["custom_type_status_option"]["name"] in statuses) == t["completed"] for t in custom)
+    assert all(t["workspace"]["gid"] == org_of(demo) for t in custom)
+
+
+def test_reactions_and_portfolio_templates(demo):
+    summaries = [s["reaction_summary"] for s in demo["stories"]]
+    assert sum(1 for s in summaries if s) < len(summaries) / 4 and any(summaries)
+    for item in (i for s in summaries + [u["reaction_summary"] for u in demo["status_updates"]] for i in s):
+        assert set(item) == {"emoji_base", "variant", "count", "reacted"} and 1 <= item["count"] <= 12
+        assert item["variant"].startswith(item["emoji_base"][0])
+    templates = [t for p in demo["portfolios"] for t in p["project_templates"]]
+    assert templates and all(t["resource_type"] == "project_template" for t in templates)
+    assert any(not p["project_templates"] for p in demo["portfolios"])
+    made_from = [p["created_from_template"] for p in demo["projects"] if p["created_from_template"]]
+    assert made_from and all(t["resource_type"] == "project_template" for t in made_from)

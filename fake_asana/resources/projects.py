@@ -19,6 +19,7 @@ from .sections import new_section
 from .tasks.records import home, new_task
 
 TEAM_PROJECT_TEAM_MEMBER_SHARE = 0.3  # team projects whose team is a member too
+ADMIN_ONLY_SHARE = 0.25  # of generated projects' minimum access levels for customizing and sharing
 
 
 # --- made --------------------------------------------------------------------------------------------
@@ -138,6 +139,13 @@ def generate(gen: Generation, org: str, personal: str, teams: List[str], fields:
             if other is not out[i] and other["workspace"] == out[i]["workspace"] and rng.random() < 0.2:
                 other["created_from_template"] = Ref(out[i]["gid"])
     return out
+
+
+def generate_access_levels(gen: Generation, projects: Sequence[Record]) -> None:
+    """Who may customize and who may share each project: editors, or only admins."""
+    for project in projects:
+        for setting in ("minimum_access_level_for_customization", "minimum_access_level_for_sharing"):
+            project[setting] = "admin" if gen.rng.random() < ADMIN_ONLY_SHARE else "editor"
 
 
 def generate_memberships(gen: Generation, projects: Sequence[Record]) -> None:

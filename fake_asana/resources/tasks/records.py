@@ -60,6 +60,7 @@ def new_task(make: Maker, workspace: str, created: int, modified: int, parent: O
         "parent": ref(parent),
         "permalink_url": f"https://app.asana.com/0/0/{gid}",
         "custom_fields": [],
+        "custom_type": None, "custom_type_status_option": None,  # a `custom` task's (see custom_types.py)
         "actual_time_minutes": None,
         "workspace": Ref(workspace),
     })

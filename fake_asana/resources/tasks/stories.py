@@ -19,6 +19,7 @@ SOURCES = (("web", 0.8), ("mobile", 0.08), ("api", 0.08), ("email", 0.04))
 NULLABLE = frozenset({"new_name", "old_number_value"})
 FIELD_CHANGED = "_custom_field_changed"
 COMMENT_SHARE = 0.45  # of generated stories; the others are system stories
+REACTED_SHARE = {"comment": 0.2, "system": 0.05}  # of generated stories, by type, with reactions
 
 
 # --- made --------------------------------------------------------------------------------------------
@@ -35,6 +36,7 @@ def new_story(make: Maker, task: Record, created: int, author: str, subtype: str
     record.update({
         "is_editable": record["type"] == "comment" and author == store.me,
         **make.likes(task["workspace"].gid),
+        "reaction_summary": [],
         "source": make.weighted(SOURCES),
         "target": Ref(task["gid"]),
     })
@@ -204,6 +206,13 @@ def generate(gen: Generation, tasks: Sequence[Record]) -> None:
                 comment(gen.make, task, at)
             else:
                 system_story(gen.make, task, at)
+
+
+def generate_reactions(gen: Generation) -> None:
+    """Reactions to some stories (drawn after everything else)."""
+    for story in gen.store.of_type("story"):
+        task = gen.store.records[story["target"].gid]
+        story["reaction_summary"] = gen.make.reactions(task["workspace"].gid, REACTED_SHARE[story["type"]])
 
 
 # --- served ------------------------------------------------------------------------------------------
