@@ -357,6 +357,23 @@ def test_add_attachment_adds_a_story_bumps_the_task_and_logs_events(live):
     assert kinds == {("attachment", "added"), ("story", "added")}
 
 
+def test_add_attachment_to_a_project_logs_it_added_in_the_projects_stream(live):
+    data = live.export()
+    project, other = [p for p in data["projects"] if not p["archived"]][:2]
+    tokens = {p["gid"]: events_token(live, p["gid"]) for p in (project, other)}
+    result = live.mutate("add_attachment", project=project["gid"], name="brief.pdf")
+    attachment = result["attachments"][0]
+    assert result["task_gids"] == [] and attachment["parent"] == project["gid"]
+    got = events_since(live, project["gid"], tokens[project["gid"]])
+    assert [(e["resource"], e["action"], e["parent"], e["created_at"]) for e in got] == [
+        ({"gid": attachment["gid"], "resource_type": "attachment", "name": "brief.pdf"}, "added",
+         {"gid": project["gid"], "resource_type": "project", "name": project["name"]}, attachment["created_at"])]
+    assert events_since(live, other["gid"], tokens[other["gid"]]) == []
+    listed = ok(live, "/attachments", parent=project["gid"], opt_fields="name")["data"]
+    assert {"gid": attachment["gid"], "name": "brief.pdf"} in listed
+    assert ok(live, f"/projects/{project['gid']}")["data"]["modified_at"] == project["modified_at"]
+
+
 def test_add_time_tracking_entry_for_a_past_day_does_not_bump_unless_asked(live):
     data = live.export()
     result = live.mutate("add_time_tracking_entry", days_back=40, duration_minutes=75)
