@@ -131,6 +131,11 @@ class FakeAsana:
         return self.options.pat
 
     @property
+    def service_account_token(self) -> str:
+        """The token of the organization's service account (`service_account_token`)."""
+        return self.options.service_account_token
+
+    @property
     def oauth(self) -> Dict[str, str]:
         return self.auth.credentials()
 

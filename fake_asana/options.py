@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict
 
 
+#: What a plan makes of the two workspaces (a premium organization, a free plain workspace).
+PLANS = ("mixed", "premium", "free", "enterprise")
+
+
 def _opt(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
 
@@ -30,7 +34,10 @@ class Options:
     expire_offset_every: int = _opt(0, "answer every Nth request carrying an offset 400 expired, once per listing; 0 = off")
     token_ttl: float = _opt(3600.0, "lifetime of an OAuth access token (s); Asana: 3600")
     sync_ttl: float = _opt(86400.0, "lifetime of an /events sync token (s); Asana: 86400")
-    free_workspaces: bool = _opt(False, "treat every workspace as free (402 on premium endpoints)")
+    plan: str = _opt("mixed", "mixed: a premium organization beside a free workspace; premium: every workspace "
+                              "premium; free: every workspace free (402 on paid features); enterprise: like "
+                              "premium, the organization on Enterprise+ (workspace events)")
+    free_workspaces: bool = _opt(False, "treat every workspace as free: the same as plan free")
     forbidden_projects: int = _opt(0, "the first N non-archived projects answer 403 on tasks and sections")
     vanished_tasks: int = _opt(0, "N listed tasks answer 404 on their stories, subtasks and record")
     bubble_subtask_changes: bool = _opt(True, "a subtask's field change reaches its ancestors' and their "
@@ -40,6 +47,9 @@ class Options:
                                        "missing); false: serve it as Asana would. Recorded either way")
     max_unpaginated: int = _opt(1000, "results allowed without `limit` before the 'too large' 400")
     pat: str = _opt("fake-pat-0123456789", "the personal access token that never expires")
+    service_account_token: str = _opt("fake-service-account-0123456789",
+                                      "the token of a service account of the organization (sees what me sees; "
+                                      "all of a workspace's portfolios; workspace events on Enterprise+)")
     client_id: str = _opt("fake-client-id", "OAuth client id accepted by the token endpoint")
     client_secret: str = _opt("fake-client-secret-5eCr3t", "OAuth client secret")
     refresh_token: str = _opt("fake-refresh-token-R3fr3sh", "OAuth refresh token")
@@ -53,6 +63,14 @@ class Options:
             raise ValueError("offset_ttl, token_ttl and sync_ttl must be positive")
         if self.expire_offset_every < 0:
             raise ValueError("expire_offset_every must be 0 or positive")
+        if self.plan not in PLANS:
+            raise ValueError(f"plan must be one of {', '.join(PLANS)}")
+        if self.free_workspaces and self.plan not in ("mixed", "free"):
+            raise ValueError(f"free_workspaces contradicts plan {self.plan}")
+        if self.free_workspaces:  # the older name of plan free
+            self.plan = "free"
+        if self.service_account_token == self.pat:
+            raise ValueError("the service account's token must differ from the PAT")
 
     def as_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

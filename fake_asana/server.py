@@ -186,7 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(429, RATE_LIMITED, {"Retry-After": "1"})
             try:
                 backend.wait(latency)
-                request = ApiRequest(path, list(match.query), user, self.server.url)
+                request = ApiRequest(path, list(match.query), user, self.server.url,
+                                     service_account=backend.auth.service_account(header))
                 return 200, backend.router.handle(match, request), {}
             finally:
                 if limited:

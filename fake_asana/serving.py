@@ -24,6 +24,8 @@ class ApiRequest:
     query: List[Tuple[str, str]]
     user: str  # the authenticated user's gid
     base_url: str
+    #: Made with the token of the organization's service account (`service_account_token`).
+    service_account: bool = False
     params: Dict[str, str] = field(init=False)
     fields: Optional[FieldTree] = field(init=False)
 

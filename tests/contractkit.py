@@ -136,6 +136,7 @@ GID_OF = {
     "/portfolios/{gid}": "portfolios", "/portfolios/{gid}/items": "portfolios",
     "/portfolios/{gid}/portfolio_memberships": "portfolios", "/portfolio_memberships/{gid}": "portfolio_memberships",
     "/goals/{gid}": "goals", "/time_tracking_entries/{gid}": "time_tracking_entries",
+    "/workspaces/{gid}/events": "workspaces",  # with the PAT: 402 (the service account's are checked apart)
 }
 
 

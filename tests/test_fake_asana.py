@@ -679,6 +679,7 @@ def test_cli_prints_the_url_serves_and_exits_0_on_sigterm():
         me = requests.get(url + "/api/1.0/users/me", headers={"Authorization": f"Bearer {creds['access_token']}"},
                           timeout=10)
         assert me.status_code == 200
+        assert creds["service_account_token"] and creds["service_account_token"] != creds["access_token"]
         assert requests.get(url + "/_control/config", timeout=10).json()["options"]["rpm"] == 100
     finally:
         proc.send_signal(signal.SIGTERM)
