@@ -22,6 +22,7 @@ from .paging import OffsetCodec, Pager
 from .restrictions import Restrictions
 from .contract import load_contract
 from .routing import Router
+from .search_index import SearchIndex
 from .server import API_PREFIX, TOKEN_PATH, Backend, Server
 from .serving import Serving
 from .sizes import SIZE_NAMES, sizes_for
@@ -65,9 +66,11 @@ class FakeAsana:
         sync_secret = hashlib.sha256(f"fake-asana-sync:{seed}:".encode() + os.urandom(16)).digest()
         self.events = EventLog(self.store, SyncCodec(sync_secret, lambda: self.options.sync_ttl,
                                                      clock=self.store.clock.time))
-        self.router = Router(ROUTES, Serving(self.store, pager, self.restrictions, self.events), load_contract(),
-                             strict=lambda: self.options.strict_contract)
-        self.mutator = Mutator(self.store, self.restrictions, self.events, OPS, self.options)
+        self.search_index = SearchIndex(self.store, lambda: self.options.search_lag_s)
+        kit = Serving(self.store, pager, self.restrictions, self.events, self.search_index)
+        self.router = Router(ROUTES, kit, load_contract(), strict=lambda: self.options.strict_contract)
+        self.mutator = Mutator(self.store, self.restrictions, self.events, OPS, self.options,
+                               observers=(self.search_index.refresh,))
         self.control = Control(self.store, self.restrictions, self.mutator, self.meter, self.config, self.options)
         self._stopping = threading.Event()
         self._server: Optional[Server] = None

@@ -22,6 +22,8 @@ class Options:
     rpm: int = _opt(0, "requests per minute per token, 0 = unlimited (Asana: 150 free, 1500 paid)")
     max_concurrent: int = _opt(50, "GET requests in flight per token before 429 (Asana: 50)")
     search_rpm: int = _opt(60, "search requests per minute per token (Asana: 60)")
+    search_lag_s: float = _opt(0.0, "search sees each task as it was this many seconds ago on the fake's clock "
+                                    "(Asana's index lags writes by 10-60 s)")
     fault_500: float = _opt(0.0, "fraction of API requests answered 500 with an error phrase")
     fault_503: float = _opt(0.0, "fraction of API requests answered 503")
     fault_429: float = _opt(0.0, "fraction of API requests answered a spurious 429, Retry-After 1")
@@ -61,6 +63,8 @@ class Options:
             raise ValueError("fault rates must each lie in 0..1 and sum to at most 1")
         if self.offset_ttl <= 0 or self.token_ttl <= 0 or self.sync_ttl <= 0:
             raise ValueError("offset_ttl, token_ttl and sync_ttl must be positive")
+        if self.search_lag_s < 0:
+            raise ValueError("search_lag_s must be 0 or positive")
         if self.expire_offset_every < 0:
             raise ValueError("expire_offset_every must be 0 or positive")
         if self.plan not in PLANS:

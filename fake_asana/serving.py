@@ -12,6 +12,7 @@ from .events import EventLog
 from .paging import Pager
 from .render import FieldTree, Renderer, parse_opt_fields
 from .restrictions import Restrictions
+from .search_index import SearchIndex
 from .store import Record, Store
 from .timefmt import DATE, parse_us
 
@@ -39,8 +40,10 @@ class ApiRequest:
 class Serving:
     """Handed to every route with the request; the store's lock is held meanwhile."""
 
-    def __init__(self, store: Store, pager: Pager, restrictions: Restrictions, events: EventLog) -> None:
+    def __init__(self, store: Store, pager: Pager, restrictions: Restrictions, events: EventLog,
+                 search_index: Optional[SearchIndex] = None) -> None:
         self.store, self.pager, self.limits, self.events = store, pager, restrictions, events
+        self.search_index = search_index or SearchIndex(store, lambda: 0)
         self.render = Renderer(store)
 
     # --- finding records ---------------------------------------------------------------------------
