@@ -38,7 +38,7 @@ def new_task(make: Maker, workspace: str, created: int, modified: int, parent: O
     record.update({
         "assignee": ref(assignee),
         "assignee_section": ref(_my_tasks_section(make, assignee, workspace)),
-        "assignee_status": rng.choice(("today", "upcoming", "later", "inbox")) if assignee else None,  # see below
+        "assignee_status": rng.choice(("today", "upcoming", "later", "inbox")) if assignee else None,
         "assigned_by": ref(rng.choice(users)) if assignee else None,
         "completed": completed,
         "completed_at": fmt_datetime(completed_at) if completed_at else None,
@@ -64,16 +64,20 @@ def new_task(make: Maker, workspace: str, created: int, modified: int, parent: O
         "actual_time_minutes": None,
         "workspace": Ref(workspace),
     })
-    # Conditional fields that may not be null are left out: an unassigned task has no
-    # `assignee_status`, most tasks no `external`.
-    for key in ("assignee_status", "external"):
-        if record[key] is None:
-            del record[key]
-    store.add(record)
+    store.add(_conditional_left_out(record))
     store.link(Rel.WORKSPACE_TASKS, workspace, gid)
     if parent:
         store.link(Rel.TASK_SUBTASKS, parent, gid)
         store.records[parent]["num_subtasks"] += 1
+    return record
+
+
+def _conditional_left_out(record: Record) -> Record:
+    """Conditional fields that may not be null are left out where the task has none: an
+    unassigned task has no `assignee_status`, most tasks no `external`."""
+    for key in ("assignee_status", "external"):
+        if record[key] is None:
+            del record[key]
     return record
 
 
