@@ -63,8 +63,9 @@ class Maker:
         if self.rng.random() >= share:
             return []
         people = len(self.members(workspace))
+        kinds = self.rng.sample(EMOJI, self.rng.randint(1, 2))
         return [{"emoji_base": base, "variant": self.rng.choice(variants), "count": self.rng.randint(1, people),
-                 "reacted": self.rng.random() < 0.3} for base, variants in self.rng.sample(EMOJI, self.rng.randint(1, 2))]
+                 "reacted": self.rng.random() < 0.3} for base, variants in kinds]
 
     @staticmethod
     def html_of(text: str) -> str:

@@ -54,7 +54,8 @@ def test_parameters_the_route_does_not_define_are_400(fake, data):
     org, project = org_of(data), busiest_project(data)
     assert refused(fake, "/tasks", project=project, tag="1") == "tag: Not a parameter of getTasks (GET /tasks)"
     # limit and offset only where the route lists them: Asana's member lists do not page
-    assert refused(fake, f"/workspaces/{org}/users", limit=10).startswith("limit: Not a parameter of getUsersForWorkspace")
+    assert refused(fake, f"/workspaces/{org}/users", limit=10).startswith(
+        "limit: Not a parameter of getUsersForWorkspace")
     membership = data["project_memberships"][0]["gid"]
     assert refused(fake, f"/memberships/{membership}", opt_fields="parent").startswith(
         "opt_fields: Not a parameter of getMembership")
