@@ -53,7 +53,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     with fake:
         print(fake.url, flush=True)
         print(json.dumps({"api_url": fake.api_url, "token_url": fake.token_url, "access_token": fake.pat,
-                          **fake.oauth}), file=sys.stderr, flush=True)
+                          "service_account_token": fake.service_account_token, **fake.oauth}),
+              file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass
     return 0

@@ -1,5 +1,6 @@
 """The /_control endpoints (no auth, never faulted, not counted): stats, mutations
-(now or after N more API requests), the full export, the config and the request log."""
+(now or after N more API requests), the full export, the config, the request log and the
+contract violations."""
 from __future__ import annotations
 
 import json
@@ -49,9 +50,15 @@ class Control:
             return 200, export(self.store, self.restrictions, self.options)
         if route == ("GET", "/_control/config"):
             return 200, self._config()
+        if route == ("GET", "/_control/violations"):
+            return 200, self.violations()
         if route == ("GET", "/_control/requests"):
             return 200, {"requests": self.stats.lines()}
         return 404, {"error": f"no control endpoint {method} {path}"}
+
+    def violations(self) -> Dict[str, Any]:
+        strict = self.options.strict_contract if self.options else True
+        return dict(self.stats.violations(), strict_contract=strict)
 
     def mutate(self, op: Optional[str] = None, after_requests: Optional[int] = None, **kwargs: Any) -> Dict[str, Any]:
         # Check the arguments now, so a scheduled mutation cannot fail later on a typo.

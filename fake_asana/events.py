@@ -1,9 +1,10 @@
-"""Asana's Events API (`getEvents`, https://developers.asana.com/reference/events): an
-append-only log of the changes the mutations make, read through signed sync tokens. A token is a position in the log, so a
-client that always sends the token it was last given sees every event once, oldest
-first. Events "bubble up": each event is stored with the gids of every resource whose
-stream includes it, computed when it is logged (a task moved or deleted later does not
-rewrite history, as on Asana)."""
+"""Asana's Events API (`getEvents`, https://developers.asana.com/reference/events, and
+`getWorkspaceEvents`): an append-only log of the changes the mutations make, read through
+signed sync tokens. A token is a position in the log, so a client that always sends the
+token it was last given sees every event once, oldest first. Events "bubble up": each event
+is stored with the gids of every resource whose stream includes it, computed when it is
+logged (a task moved or deleted later does not rewrite history, as on Asana), its
+workspace's among them: a workspace's stream has every event of the workspace."""
 from __future__ import annotations
 
 import base64
@@ -15,11 +16,16 @@ import time
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from .errors import SYNC_INVALID, ApiError
-from .store import Record, Store
+from .store import Record, Ref, Store
 from .timefmt import fmt_datetime
 
 #: Asana hands out at most 100 events per call and says `has_more` when there are more (`getEvents`).
 PAGE_SIZE = 100
+#: A workspace's stream, up to 1000 per call (`getWorkspaceEvents`).
+WORKSPACE_PAGE_SIZE = 1000
+#: The fields that lead from a record towards its workspace: a story's task, a section's
+#: project, an attachment's or a status update's parent.
+TOWARDS_WORKSPACE = ("workspace", "target", "project", "parent")
 
 
 def _b64(data: bytes) -> str:
@@ -110,23 +116,37 @@ class EventLog:
             current = self.store.records.get(parent.gid) if parent else None
         return frozenset(gids)
 
+    def workspace_of(self, record: Record) -> Optional[str]:
+        """The workspace a record is in, found through what it belongs to."""
+        for _ in range(8):  # a story -> its task -> (its parent task ...) -> the workspace
+            if isinstance(record.get("workspace"), Ref):
+                return record["workspace"].gid
+            step = next((record[k] for k in TOWARDS_WORKSPACE if isinstance(record.get(k), Ref)), None)
+            record = self.store.records.get(step.gid) if step else None
+            if record is None:
+                return None
+        return None
+
     def log(self, resource: Record, action: str, at_ms: int, reach: Iterable[str],
             parent: Optional[Record] = None, change: Optional[Dict[str, Any]] = None) -> Record:
-        """Append one event; names are taken now, so an event on a since-deleted task
-        still says what the task was called."""
+        """Append one event, in the streams of `reach` and of the resource's workspace;
+        names are taken now, so an event on a since-deleted task still says what the task
+        was called."""
         me = self.store.records.get(self.store.me)
         event: Record = {
             "user": named(me) if me else None,
             "resource": named(resource),
             "type": resource["resource_type"],  # deprecated, still sent
             "action": action,
-            "parent": named(parent) if parent else None,
             "created_at": fmt_datetime(at_ms),
         }
+        if parent is not None:  # only added and removed name one; `parent` may not be null, so it is left out
+            event["parent"] = named(parent)
         if change is not None:
             event["change"] = change
+        workspace = self.workspace_of(resource)
         with self._lock:
-            self._log.append((event, frozenset(reach)))
+            self._log.append((event, frozenset(reach) | ({workspace} if workspace else frozenset())))
         return event
 
     @staticmethod
@@ -149,8 +169,9 @@ class EventLog:
         return self._epoch + self._bumps.get(resource, 0)
 
     # --- reading -------------------------------------------------------------------------------
-    def serve(self, resource: str, token: Optional[str]) -> Dict[str, Any]:
-        """The 200 body for a valid token; raises the 412 for none or a stale one."""
+    def serve(self, resource: str, token: Optional[str], page_size: int = PAGE_SIZE) -> Dict[str, Any]:
+        """The 200 body for a valid token (at most `page_size` events); raises the 412 for
+        none or a stale one."""
         with self._lock:
             end, epoch = len(self._log), self._epoch_of(resource)
             position = self.codec.read(token, resource, epoch, end) if token else None
@@ -162,8 +183,8 @@ class EventLog:
                 event, reach = self._log[index]
                 if resource not in reach:
                     continue
-                if len(found) == PAGE_SIZE:
-                    resume = index  # the 101st match: the next call starts here
+                if len(found) == page_size:
+                    resume = index  # the first match beyond the page: the next call starts here
                     break
                 found.append(event)
             has_more = resume < end

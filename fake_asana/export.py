@@ -57,6 +57,7 @@ def export(store: Store, restrictions: Restrictions, options: Optional[Options] 
             "time_tracking_entries": every("time_tracking_entry", "task"),
             "meta": {"seed": store.seed, "me": store.me,
                      "free_workspaces": sorted(restrictions.free_workspaces),
+                     "enterprise_workspaces": sorted(restrictions.enterprise_workspaces),
                      "forbidden_projects": sorted(restrictions.forbidden_projects),
                      "vanished_tasks": sorted(restrictions.vanished_tasks),
                      "orphans": orphans, "orphan_subtasks": orphan_subtasks,

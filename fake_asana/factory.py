@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .sizes import Sizes
 from .store import Ref, Rel, Store
 from .timefmt import DAY_MS, HOUR_MS
+from .vocab import EMOJI
 
 #: How far back generated history reaches, ending an hour before `now`.
 HISTORY_DAYS = 730
@@ -55,6 +56,16 @@ class Maker:
         mine = self.store.me in likers
         return {"hearted": mine, "hearts": likes, "num_hearts": len(likes),
                 "liked": mine, "likes": likes, "num_likes": len(likes)}
+
+    def reactions(self, workspace: str, share: float) -> List[Dict[str, Any]]:
+        """A `reaction_summary`: empty but for `share` of the time, then one or two emoji with
+        how many reacted and whether "me" did."""
+        if self.rng.random() >= share:
+            return []
+        people = len(self.members(workspace))
+        kinds = self.rng.sample(EMOJI, self.rng.randint(1, 2))
+        return [{"emoji_base": base, "variant": self.rng.choice(variants), "count": self.rng.randint(1, people),
+                 "reacted": self.rng.random() < 0.3} for base, variants in kinds]
 
     @staticmethod
     def html_of(text: str) -> str:

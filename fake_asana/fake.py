@@ -20,7 +20,9 @@ from .mutate import Mutator
 from .options import OPTION_NAMES, Options
 from .paging import OffsetCodec, Pager
 from .restrictions import Restrictions
-from .routing import Router, contract_routes
+from .contract import load_contract
+from .routing import Router
+from .search_index import SearchIndex
 from .server import API_PREFIX, TOKEN_PATH, Backend, Server
 from .serving import Serving
 from .sizes import SIZE_NAMES, sizes_for
@@ -64,8 +66,11 @@ class FakeAsana:
         sync_secret = hashlib.sha256(f"fake-asana-sync:{seed}:".encode() + os.urandom(16)).digest()
         self.events = EventLog(self.store, SyncCodec(sync_secret, lambda: self.options.sync_ttl,
                                                      clock=self.store.clock.time))
-        self.router = Router(ROUTES, Serving(self.store, pager, self.restrictions, self.events), contract_routes())
-        self.mutator = Mutator(self.store, self.restrictions, self.events, OPS, self.options)
+        self.search_index = SearchIndex(self.store, lambda: self.options.search_lag_s)
+        kit = Serving(self.store, pager, self.restrictions, self.events, self.search_index)
+        self.router = Router(ROUTES, kit, load_contract(), strict=lambda: self.options.strict_contract)
+        self.mutator = Mutator(self.store, self.restrictions, self.events, OPS, self.options,
+                               observers=(self.search_index.refresh,))
         self.control = Control(self.store, self.restrictions, self.mutator, self.meter, self.config, self.options)
         self._stopping = threading.Event()
         self._server: Optional[Server] = None
@@ -129,6 +134,11 @@ class FakeAsana:
         return self.options.pat
 
     @property
+    def service_account_token(self) -> str:
+        """The token of the organization's service account (`service_account_token`)."""
+        return self.options.service_account_token
+
+    @property
     def oauth(self) -> Dict[str, str]:
         return self.auth.credentials()
 
@@ -138,6 +148,10 @@ class FakeAsana:
 
     def reset_stats(self) -> None:
         self.meter.reset()
+
+    def violations(self) -> Dict[str, Any]:
+        """What `GET /_control/violations` answers: the requests that broke Asana's contract."""
+        return self.control.violations()
 
     def mutate(self, op: str, **kwargs: Any) -> Dict[str, Any]:
         return self.control.mutate(op, **kwargs)

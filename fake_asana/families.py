@@ -8,7 +8,7 @@ from .mutate import Op, advance_clock, expire_sync_tokens
 from .resources.custom_fields import ROUTES as CUSTOM_FIELD_ROUTES
 from .resources.events import ROUTES as EVENT_ROUTES
 from .resources.goals import ROUTES as GOAL_ROUTES, add_goal
-from .resources.portfolios import ROUTES as PORTFOLIO_ROUTES, add_portfolio_member
+from .resources.portfolios import ROUTES as PORTFOLIO_ROUTES, add_portfolio, add_portfolio_member
 from .resources.projects import ROUTES as PROJECT_ROUTES, add_project, add_project_member, archive_project
 from .resources.sections import ROUTES as SECTION_ROUTES, add_section, delete_section, rename_section
 from .resources.status_updates import ROUTES as STATUS_UPDATE_ROUTES, add_status_update
@@ -40,5 +40,5 @@ OPS: Dict[str, Op] = {
     "add_attachment": add_attachment, "add_status_update": add_status_update, "add_goal": add_goal,
     "add_time_tracking_entry": add_time_tracking_entry, "add_project_member": add_project_member,
     "add_team_member": add_team_member, "add_portfolio_member": add_portfolio_member,
-    "set_custom_field_value": set_custom_field_value,
+    "set_custom_field_value": set_custom_field_value, "add_portfolio": add_portfolio,
 }

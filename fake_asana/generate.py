@@ -2,26 +2,31 @@
 timestamps included. Every generated timestamp lies in the two years before `now - 1 hour`,
 so nothing generated is newer than an hour ago.
 
-The order of the steps below, and the three random streams they draw from, are the data:
+The order of the steps below, and the four random streams they draw from, are the data:
 each family generates its records here, in this order. Records added later in the fake's
 life (the tasks in no project, then memberships, status updates, goals, attachments and
-time tracking) draw from streams of their own, so adding them left everything generated
-before them as it was."""
+time tracking, then the fields of Asana's contract the first generations left at their
+defaults) draw from streams of their own, so adding them left everything generated before
+them as it was."""
 from __future__ import annotations
 
 from typing import Optional, Tuple
 
 from .factory import Generation
-from .resources.custom_fields import generate as custom_fields
+from .resources.custom_fields import generate as custom_fields, generate_profiles
 from .resources.goals import generate as goals
 from .resources.portfolios import generate as portfolios, generate_memberships as portfolio_memberships
-from .resources.projects import generate as projects, generate_memberships as project_memberships
-from .resources.status_updates import generate_for_portfolios, generate_for_projects
+from .resources.project_templates import generate as project_templates
+from .resources.projects import (generate as projects, generate_access_levels,
+                                 generate_memberships as project_memberships)
+from .resources.status_updates import (generate_for_portfolios, generate_for_projects,
+                                       generate_reactions as status_update_reactions)
 from .resources.tags import generate as tags, tag_tasks
 from .resources.tasks.attachments import generate as attachments
+from .resources.tasks.custom_types import generate as custom_types
 from .resources.tasks.generate import dependencies, late_orphans, multi_home, orphans, project_tasks, subtasks
-from .resources.tasks.stories import generate as stories
-from .resources.teams import generate as teams, generate_memberships as team_memberships
+from .resources.tasks.stories import generate as stories, generate_reactions as story_reactions
+from .resources.teams import generate as teams, generate_memberships as team_memberships, generate_settings
 from .resources.time_tracking import generate as time_entries
 from .resources.workspaces import generate_my_tasks, generate_users, generate_workspaces
 from .sizes import Sizes
@@ -29,7 +34,7 @@ from .store import Store
 from .timefmt import hour_floor_ms, wall_ms
 
 #: The streams' names seed them (see `Generation.stream`): renaming one changes its data.
-CORE_STREAM, ORPHAN_STREAM, LATER_STREAM = "data", "orphans", "more"
+CORE_STREAM, ORPHAN_STREAM, LATER_STREAM, CONTRACT_STREAM = "data", "orphans", "more", "contract"
 
 
 def default_now_ms() -> int:
@@ -44,6 +49,7 @@ def generate(seed: int, sizes: Sizes, now_ms: Optional[int] = None) -> Store:
         org, personal = _core(Generation.stream(store, sizes, CORE_STREAM))
         late_orphans(Generation.stream(store, sizes, ORPHAN_STREAM), (org, personal))
         _later(Generation.stream(store, sizes, LATER_STREAM))
+        _contract(Generation.stream(store, sizes, CONTRACT_STREAM), org)
     return store
 
 
@@ -78,3 +84,15 @@ def _later(gen: Generation) -> None:
     all_tasks = gen.store.of_type("task")
     attachments(gen, all_tasks, all_projects)
     time_entries(gen, all_tasks)
+
+
+def _contract(gen: Generation, org: str) -> None:
+    """Fields Asana's contract documents that the steps before left at their defaults (or
+    did not have), and the records they name."""
+    generate_settings(gen)
+    generate_access_levels(gen, gen.store.of_type("project"))
+    generate_profiles(gen, org)
+    custom_types(gen, org)
+    story_reactions(gen)
+    status_update_reactions(gen)
+    project_templates(gen)

@@ -111,9 +111,10 @@ class Mutator:
     """Applies ops by name, one at a time, numbering them."""
 
     def __init__(self, store: Store, restrictions: Restrictions, events: EventLog, ops: Mapping[str, Op],
-                 options: Optional[Options] = None) -> None:
+                 options: Optional[Options] = None, observers: Sequence[Callable[[], None]] = ()) -> None:
         self.store, self.limits, self.events = store, restrictions, events
         self.options = options or Options()
+        self._observers = tuple(observers)  # told after each op, under the store's lock
         self._ops = dict(ops)
         self.names = tuple(ops)
         self._seq = 0
@@ -135,6 +136,8 @@ class Mutator:
             self._seq += 1
             change = Change(self.store, self.limits, self.events, self.options, self._seq)
             result = self._ops[op](change, **kwargs)
+            for observer in self._observers:
+                observer()
         return {"op": op, **result}
 
 

@@ -19,7 +19,7 @@ COMPACT: Dict[str, tuple] = {
     "attachment": ("gid", "resource_type", "name", "resource_subtype"),
     "membership": ("gid", "resource_type", "resource_subtype", "parent", "member", "access_level"),
     "team_membership": ("gid", "resource_type", "user", "team", "is_guest", "is_limited_access", "is_admin"),
-    "portfolio_membership": ("gid", "resource_type", "parent", "member", "access_level"),
+    "portfolio_membership": ("gid", "resource_type", "portfolio", "user"),
     "status_update": ("gid", "resource_type", "title", "resource_subtype"),
     "goal": ("gid", "resource_type", "name", "owner"),
     "time_tracking_entry": ("gid", "resource_type", "duration_minutes", "entered_on", "attributable_to",
@@ -61,19 +61,24 @@ class Renderer:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    def gone(self, value: Any) -> bool:
+        """A reference to something deleted since: the field is left out, as a list leaves it out."""
+        return isinstance(value, Ref) and value.gid not in self.store.records
+
     def compact(self, record: Dict[str, Any]) -> Dict[str, Any]:
         keys = COMPACT.get(record["resource_type"], DEFAULT_COMPACT)
-        return {k: self._value(record[k], None, False) for k in keys if k in record}
+        return {k: self._value(record[k], None, False) for k in keys if k in record and not self.gone(record[k])}
 
     def full(self, record: Dict[str, Any], opt_in: bool = False) -> Dict[str, Any]:
         skip = () if opt_in else OPT_IN.get(record.get("resource_type", ""), ())
-        return {k: self._value(v, None, opt_in) for k, v in record.items() if k[0] != "_" and k not in skip}
+        return {k: self._value(v, None, opt_in) for k, v in record.items()
+                if k[0] != "_" and k not in skip and not self.gone(v)}
 
     def project(self, record: Dict[str, Any], tree: FieldTree) -> Dict[str, Any]:
         """Exactly the requested fields, plus `gid` (Asana always returns it)."""
         out: Dict[str, Any] = {"gid": record["gid"]} if "gid" in record else {}
         for name, sub in tree.items():
-            if name in record and name[0] != "_":
+            if name in record and name[0] != "_" and not self.gone(record[name]):
                 out[name] = self._value(record[name], sub, False)
         return out
 
@@ -95,7 +100,7 @@ class Renderer:
         if isinstance(value, dict):
             if tree:
                 return self.project(value, tree)
-            return {k: self._value(v, None, opt_in) for k, v in value.items() if k[0] != "_"}
+            return {k: self._value(v, None, opt_in) for k, v in value.items() if k[0] != "_" and not self.gone(v)}
         return value
 
     def _ref(self, ref: Ref, tree: Optional[FieldTree], opt_in: bool) -> Optional[Dict[str, Any]]:

@@ -1,24 +1,25 @@
 """Which route serves a GET under /api/1.0. Every route is registered by its path template
 as Asana's OpenAPI description writes it (`{gid}` for each path parameter), and the router
 refuses to start with a template that `tap_asana/contract.json` does not list: the fake
-never serves a route Asana does not define. `Router.match` is the one place a request meets
-its route and the contract's entry for it."""
+never serves a route Asana does not define.
+
+`Router.match` is the one place a request meets its route and the contract's entry for it,
+and where the request is held to the contract (see contract.py) before any handler runs: a
+path that is no route of the contract, a query parameter the route does not define, a
+required one missing, an `opt_fields` path the route does not know. With `strict_contract`
+(the default) such a request answers 400, once authenticated; without, it is served as
+Asana would serve it (what it does not know ignored). Either way the match carries the
+violations, for the server to record."""
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
-from importlib.resources import files
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
+from .contract import Contract, Query, Violation, route_violation
 from .errors import NO_ROUTE, ApiError
 from .serving import ApiRequest, Body, Serving
 
-
-def contract_routes() -> Dict[str, Dict[str, Any]]:
-    """Asana's GET routes by path template, as `scripts/contract.py` wrote them."""
-    text = (files("tap_asana") / "contract.json").read_text(encoding="utf-8")
-    return json.loads(text)["routes"]
+NO_ROUTE_LABEL = "(no route)"
 
 
 @dataclass(frozen=True)
@@ -43,38 +44,56 @@ class Route:
 
 @dataclass(frozen=True)
 class Match:
-    """A request's route (None: no route serves it), the path's arguments, the stats name
-    and the contract's entry for the route."""
+    """A request's route (None: no route serves it), the path's arguments, the stats name,
+    the contract's entry for the route, how the request breaks the contract, and the query
+    its handler reads (without what the contract does not define, when not strict)."""
 
     label: str
     route: Optional[Route] = None
     args: Tuple[str, ...] = ()
     contract: Optional[Dict[str, Any]] = None
+    violations: Tuple[Violation, ...] = ()
+    query: Tuple[Tuple[str, str], ...] = ()
 
 
 class Router:
-    def __init__(self, routes: Sequence[Route], kit: Serving, contract: Dict[str, Dict[str, Any]]) -> None:
-        unknown = [r.template for r in routes if r.template not in contract]
+    def __init__(self, routes: Sequence[Route], kit: Serving, contract: Contract,
+                 strict: Callable[[], bool] = lambda: True) -> None:
+        unknown = [r.template for r in routes if r.template not in contract.routes]
         if unknown:
             raise RuntimeError(f"routes Asana does not define: {', '.join(unknown)}")
         templates = [r.template for r in routes]
         doubles = sorted({t for t in templates if templates.count(t) > 1})
         if doubles:
             raise RuntimeError(f"routes registered twice: {', '.join(doubles)}")
-        self.kit, self._contract = kit, contract
-        self._routes = [(re.compile("^" + re.escape(r.template).replace(re.escape("{gid}"), "([^/]+)") + "/?$"), r)
-                        for r in routes]
+        self.kit, self.contract, self._strict = kit, contract, strict
+        self._served = {r.template: r for r in routes}
 
-    def match(self, method: str, path: str) -> Match:
-        """The route that serves `method path` (path below /api/1.0)."""
-        if method == "GET":
-            for pattern, route in self._routes:
-                found = pattern.match(path)
-                if found:
-                    return Match(route.label(found.groups()), route, found.groups(), self._contract[route.template])
-        return Match(f"{method} (no route)")
+    @property
+    def strict(self) -> bool:
+        return self._strict()
+
+    def match(self, method: str, path: str, query: Query = ()) -> Match:
+        """The route that serves `method path` (path below /api/1.0), and what in the request
+        breaks the contract. Only GETs are routes; another method is no route (404), not a
+        violation."""
+        if method != "GET":
+            return Match(f"{method} {NO_ROUTE_LABEL}", query=tuple(query))
+        template, args = self.contract.route_of(path)
+        if template is None:
+            return Match(f"GET {NO_ROUTE_LABEL}", violations=(route_violation(path),), query=tuple(query))
+        violations = tuple(self.contract.check(template, query))
+        kept = self.contract.conforming(query, violations) if violations else query
+        route = self._served.get(template)
+        label = route.label(args) if route else f"GET {NO_ROUTE_LABEL}"
+        return Match(label, route, args, self.contract.routes[template], violations, tuple(kept))
 
     def handle(self, match: Match, request: ApiRequest) -> Body:
+        """400 for a violation (when strict), except on a route of the contract the fake does
+        not serve, which answers 404 as any unserved route."""
+        served_or_unknown = match.route is not None or match.contract is None
+        if match.violations and self.strict and served_or_unknown:
+            raise ApiError(400, match.violations[0].message)
         if match.route is None:
             raise ApiError(404, NO_ROUTE)
         with self.kit.store.lock:

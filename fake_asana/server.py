@@ -156,7 +156,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api(self, path: str) -> None:
         backend = self.server.backend
-        match = backend.router.match(self.command, path)
+        match = backend.router.match(self.command, path, parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+        backend.stats.violated(self.command, path, match.violations)
         fault, latency = backend.faults.draw(self.command, self.path)
         backend.stats.enter()
         try:
@@ -185,8 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(429, RATE_LIMITED, {"Retry-After": "1"})
             try:
                 backend.wait(latency)
-                request = ApiRequest(path, parse_qsl(urlsplit(self.path).query, keep_blank_values=True),
-                                     user, self.server.url)
+                request = ApiRequest(path, list(match.query), user, self.server.url,
+                                     service_account=backend.auth.service_account(header))
                 return 200, backend.router.handle(match, request), {}
             finally:
                 if limited:

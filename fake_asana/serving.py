@@ -12,6 +12,7 @@ from .events import EventLog
 from .paging import Pager
 from .render import FieldTree, Renderer, parse_opt_fields
 from .restrictions import Restrictions
+from .search_index import SearchIndex
 from .store import Record, Store
 from .timefmt import DATE, parse_us
 
@@ -24,6 +25,8 @@ class ApiRequest:
     query: List[Tuple[str, str]]
     user: str  # the authenticated user's gid
     base_url: str
+    #: Made with the token of the organization's service account (`service_account_token`).
+    service_account: bool = False
     params: Dict[str, str] = field(init=False)
     fields: Optional[FieldTree] = field(init=False)
 
@@ -37,8 +40,10 @@ class ApiRequest:
 class Serving:
     """Handed to every route with the request; the store's lock is held meanwhile."""
 
-    def __init__(self, store: Store, pager: Pager, restrictions: Restrictions, events: EventLog) -> None:
+    def __init__(self, store: Store, pager: Pager, restrictions: Restrictions, events: EventLog,
+                 search_index: Optional[SearchIndex] = None) -> None:
         self.store, self.pager, self.limits, self.events = store, pager, restrictions, events
+        self.search_index = search_index or SearchIndex(store, lambda: 0)
         self.render = Renderer(store)
 
     # --- finding records ---------------------------------------------------------------------------
@@ -153,10 +158,12 @@ class Serving:
         return raw
 
     # --- envelopes ---------------------------------------------------------------------------------
-    def page(self, request: ApiRequest, records: Sequence[Record]) -> Body:
-        """A collection: compact records (or as opt_fields ask), cut into pages."""
+    def page(self, request: ApiRequest, records: Sequence[Record], compact: Sequence[str] = ()) -> Body:
+        """A collection: compact records (or as opt_fields ask), cut into pages. `compact`: the
+        fields shown without opt_fields, for records a route shows otherwise than their type."""
         page, extra = self.pager.page(records, request.path, request.query, request.params, request.base_url)
-        return {"data": self.render.many(page, request.fields), **extra}
+        fields = request.fields if request.fields is not None or not compact else {k: {} for k in compact}
+        return {"data": self.render.many(page, fields), **extra}
 
     def unpaged(self, request: ApiRequest, records: Sequence[Record]) -> Body:
         return {"data": self.render.many(records, request.fields)}

@@ -28,8 +28,12 @@ COLORS = ("dark-pink", "dark-green", "dark-blue", "dark-red", "dark-teal", "dark
           "light-teal", "light-brown", "light-orange", "light-purple", "light-warm-gray")
 ENUM_COLORS = ("red", "orange", "yellow-orange", "yellow", "yellow-green", "green", "blue-green", "aqua",
                "blue", "indigo", "purple", "magenta", "hot-pink", "pink", "cool-gray", "none")
-STICKERS = ("dancing_unicorn", "party_parrot", "splashing_narwhal", "determined_dragon", "cheering_yeti",
+#: Asana's sticker names (`StoryResponse.sticker_name`).
+STICKERS = ("dancing_unicorn", "people_waving_flags", "splashing_narwhal", "determined_climbers", "celebrating_people",
             "green_checkmark", "people_dancing", "yeti_riding_unicorn")
+#: Reactions: (emoji base, its variants).
+EMOJI = (("👍", ("👍", "👍🏻", "👍🏽", "👍🏿")), ("🎉", ("🎉",)), ("❤️", ("❤️",)), ("👀", ("👀",)),
+         ("🙌", ("🙌", "🙌🏼", "🙌🏾")), ("😂", ("😂",)))
 COMMENTS = ("Looks good to me.", "Can we push this to next week?", "Blocked on the vendor reply.",
             "I added the numbers to the sheet.", "Let's discuss this in standup.", "Done, please double-check.",
             "Who owns this now?", "Ping me when the build is green.", "Customer asked about this again.",

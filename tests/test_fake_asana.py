@@ -90,7 +90,7 @@ def test_opt_fields_exact_fields_and_dotted_paths(fake, data):
     users = {u["gid"]: u for u in data["users"]}
     project = busiest_project(data)
     fields = ("name,assignee,followers.email,memberships.section.name,projects.name,"
-              "custom_fields.enum_options.color,html_notes,no_such_field")
+              "custom_fields.enum_options.color,html_notes")
     tasks = ok(fake, "/tasks", project=project, opt_fields=fields)["data"]
     assert tasks
     for task in tasks:
@@ -211,7 +211,8 @@ def test_modified_since_forms_and_inclusive_bound(fake, data):
 
 
 def test_task_listing_needs_exactly_one_container(fake, data):
-    for params in ({}, {"workspace": org_of(data)}, {"project": busiest_project(data), "tag": data["tags"][0]["gid"]}):
+    section = next(s["gid"] for s in data["sections"] if s["project"]["gid"] == busiest_project(data))
+    for params in ({}, {"workspace": org_of(data)}, {"project": busiest_project(data), "section": section}):
         response = call(fake, "/tasks", **params)
         assert response.status_code == 400
         assert error_of(response) == ("Must specify exactly one of project, tag, section, user task list, "
@@ -282,16 +283,20 @@ def test_402_on_premium_endpoints_of_free_workspaces(fake, data):
 def test_errors_for_unknown_ids_paths_and_non_organizations(fake, data):
     missing = call(fake, "/tasks/1234567890123456")
     assert missing.status_code == 404 and error_of(missing) == "task: Not a recognized ID: 1234567890123456"
-    assert call(fake, "/no/such/route").status_code == 404
+    unknown = call(fake, "/no/such/route")
+    assert unknown.status_code == 400 and error_of(unknown).startswith("/no/such/route: Not a route of Asana's API")
     assert call(fake, "/projects").status_code == 400  # workspace or team required
     free = next(w["gid"] for w in data["workspaces"] if not w["is_organization"])
     assert call(fake, f"/workspaces/{free}/teams").status_code == 400
     teams = ok(fake, f"/workspaces/{org_of(data)}/teams")["data"]
     assert {t["gid"] for t in teams} == {t["gid"] for t in data["teams"]}
     legacy = call(fake, f"/organizations/{org_of(data)}/teams")  # not a route of Asana's contract
-    assert legacy.status_code == 404 and error_of(legacy) == "No matching route for request"
+    assert legacy.status_code == 400 and f"/organizations/{org_of(data)}/teams" in error_of(legacy)
+    unserved = call(fake, "/custom_types", project=busiest_project(data))  # Asana's, not served by the fake
+    assert unserved.status_code == 404 and error_of(unserved) == "No matching route for request"
     project = busiest_project(data)
-    assert ok(fake, f"/projects/{project}/sections", owner="me")["data"]  # unknown params are ignored
+    extra = call(fake, f"/projects/{project}/sections", owner="me")  # a parameter the route does not define
+    assert extra.status_code == 400 and error_of(extra).startswith("owner: Not a parameter of getSectionsForProject")
 
 
 def test_forbidden_projects_and_vanished_tasks():
@@ -471,7 +476,7 @@ def test_events_bubble_up_from_a_deep_subtask_to_its_tasks_and_project_only():
         me = next(u for u in data["users"] if u["gid"] == data["meta"]["me"])
         want = {"user": {"gid": me["gid"], "resource_type": "user", "name": me["name"]},
                 "resource": {"gid": deep["gid"], "resource_type": "task", "name": changed["name"]},
-                "type": "task", "action": "changed", "parent": None, "created_at": changed["modified_at"],
+                "type": "task", "action": "changed", "created_at": changed["modified_at"],  # no parent: left out
                 "change": {"field": "name", "action": "changed", "new_value": changed["name"]}}
         for gid in [home, deep["gid"]] + [a["gid"] for a in ancestors]:
             assert new_events(fake, gid, tokens[gid])["data"] == [want], gid
@@ -674,6 +679,7 @@ def test_cli_prints_the_url_serves_and_exits_0_on_sigterm():
         me = requests.get(url + "/api/1.0/users/me", headers={"Authorization": f"Bearer {creds['access_token']}"},
                           timeout=10)
         assert me.status_code == 200
+        assert creds["service_account_token"] and creds["service_account_token"] != creds["access_token"]
         assert requests.get(url + "/_control/config", timeout=10).json()["options"]["rpm"] == 100
     finally:
         proc.send_signal(signal.SIGTERM)

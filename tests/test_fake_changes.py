@@ -166,7 +166,7 @@ def test_section_ops_log_section_events_in_the_project_and_move_tasks_out_of_a_d
             (new, "section", "added"), (new, "section", "changed"), (doomed["gid"], "section", "deleted")]
         assert got[0]["parent"]["gid"] == project and got[0]["resource"]["name"] == "Icebox"
         assert got[1]["change"] == {"field": "name", "action": "changed", "new_value": renamed}
-        assert got[2]["parent"] is None and got[2]["resource"]["name"] == doomed["name"]
+        assert "parent" not in got[2] and got[2]["resource"]["name"] == doomed["name"]
         assert sorted((e["resource"]["gid"], e["action"], e["parent"]["gid"]) for e in got[3:]) == sorted(
             (g, "added", first_left) for g in movers)
 
@@ -209,7 +209,7 @@ def test_every_workspace_has_orphans_assigned_to_me_to_others_and_to_nobody_and_
         assert any(tasks[g]["parent"]["gid"] in {t["gid"] for t in orphans} for g in below
                    if tasks[g]["workspace"]["gid"] == workspace)
         unassigned = next(t for t in orphans if not t["assignee"])
-        assert unassigned["assignee_section"] is None and unassigned["assignee_status"] is None
+        assert unassigned["assignee_section"] is None and "assignee_status" not in unassigned  # left out
     assert data["meta"]["deleted"] == {} and data["meta"]["options"]["bubble_subtask_changes"] is True
 
 
@@ -247,8 +247,9 @@ def test_assignee_and_user_task_list_listings_return_exactly_the_assigned_tasks_
                 assert sorted(t["gid"] for t in since) == sorted(t["gid"] for t in listed
                                                                  if t["modified_at"] >= bound)  # inclusive
                 assert bound in {t["modified_at"] for t in listed if t["gid"] in {s["gid"] for s in since}}
-                since_utl = paged(fake, f"/user_task_lists/{utl['gid']}/tasks", modified_since=bound)
-                assert {t["gid"] for t in since_utl} == {t["gid"] for t in since}
+                refused = call(fake, f"/user_task_lists/{utl['gid']}/tasks", modified_since=bound)
+                assert refused.status_code == 400  # getTasksForUserTaskList defines no modified_since
+                assert error_of(refused).startswith("modified_since: Not a parameter of getTasksForUserTaskList")
         unassigned = {t["gid"] for t in data["tasks"] if not t["assignee"]}
         assert unassigned & set(data["meta"]["orphans"])  # no assignee listing reaches these
 
@@ -320,7 +321,8 @@ def test_deleted_tasks_answer_404_their_events_reach_the_projects_with_no_parent
         gone = fake.mutate("delete_tasks", gids=[parent["gid"]])["gids"]
         assert gone[0] == parent["gid"] and deep["gid"] in gone
         got = new_events(fake, home, watched[home])["data"]
-        assert [(e["resource"]["gid"], e["action"], e["parent"]) for e in got] == [(g, "deleted", None) for g in gone]
+        assert [(e["resource"]["gid"], e["action"]) for e in got] == [(g, "deleted") for g in gone]
+        assert not any("parent" in e for e in got)  # no parent: left out (the contract allows no null)
         for gid in gone:
             answer = call(fake, f"/tasks/{gid}")
             assert answer.status_code == 404 and error_of(answer) == f"task: Not a recognized ID: {gid}"
@@ -378,3 +380,62 @@ def project_of(task: Dict[str, Any]) -> str:
 def fmt_now_plus(hours: float) -> str:
     stamp = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=hours)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+# --- search: has_attachment and the index's lag ------------------------------------------------------
+def searched(fake: FakeAsana, workspace: str, **params: Any) -> Dict[str, str]:
+    """gid -> name of the tasks a search finds (at most 100)."""
+    body = ok(fake, f"/workspaces/{workspace}/tasks/search", limit=100, opt_fields="name", **params)
+    assert set(body) == {"data"}
+    return {t["gid"]: t["name"] for t in body["data"]}
+
+
+def test_search_has_attachment_finds_the_tasks_with_one():
+    with FakeAsana(preset="tiny", seed=2, now=NOW) as fake:
+        data = fake.export()
+        org = org_gid(data)
+        attached = {a["parent"]["gid"] for a in data["attachments"] if a["parent"]["resource_type"] == "task"}
+        in_org = {t["gid"] for t in data["tasks"] if t["workspace"]["gid"] == org}
+        assert len(in_org) < 100 and attached & in_org and in_org - attached
+        assert set(searched(fake, org, has_attachment="true")) == attached & in_org
+        assert set(searched(fake, org, has_attachment="false")) == in_org - attached
+        assert set(searched(fake, org, has_attachment="true", is_subtask="true")) == {
+            g for g in attached & in_org if next(t for t in data["tasks"] if t["gid"] == g)["parent"]}
+        bad = call(fake, f"/workspaces/{org}/tasks/search", has_attachment="maybe")
+        assert bad.status_code == 400 and error_of(bad) == "has_attachment: Not a boolean: maybe"
+        task = next(g for g in sorted(in_org - attached) if g in {t["gid"] for t in data["tasks"]
+                                                                     if t["projects"] and not t["parent"]})
+        fake.mutate("add_attachment", gids=[task])
+        assert task in searched(fake, org, has_attachment="true")  # no lag: found at once
+
+
+def test_search_sees_tasks_as_they_were_search_lag_s_ago():
+    with pytest.raises(ValueError):
+        FakeAsana(preset="tiny", seed=2, now=NOW, search_lag_s=-1)
+    with FakeAsana(preset="tiny", seed=2, now=NOW, search_lag_s=30) as fake:
+        data = fake.export()
+        org = org_gid(data)
+        attached = {a["parent"]["gid"] for a in data["attachments"]}
+        plain = [t for t in data["tasks"] if t["workspace"]["gid"] == org and t["projects"] and not t["parent"]
+                 and t["gid"] not in attached]
+        bare, renamed = plain[0], plain[1]
+        fake.mutate("add_attachment", gids=[bare["gid"]])
+        new_name = fake.mutate("modify_tasks", gids=[renamed["gid"]])["tasks"][0]["name"]
+        born = fake.mutate("add_orphan_tasks", workspace=org)["tasks"][0]
+        # within the lag: the attachment is not seen, the old name is, the new task is not
+        assert bare["gid"] not in searched(fake, org, has_attachment="true")
+        assert bare["gid"] in searched(fake, org, has_attachment="false")
+        # matched as it was, shown as it is
+        assert searched(fake, org, text=renamed["name"]).get(renamed["gid"]) == new_name
+        assert renamed["gid"] not in searched(fake, org, text=new_name)
+        mine = {"assignee.any": "me", "is_subtask": "false"}
+        assert born["gid"] not in searched(fake, org, **mine)
+        assert renamed["gid"] not in searched(fake, org, **{"modified_at.after": renamed["modified_at"]})
+        fake.mutate("advance_clock", seconds=31)
+        # past the lag: search has caught up
+        assert bare["gid"] in searched(fake, org, has_attachment="true")
+        assert renamed["gid"] in searched(fake, org, text=new_name)
+        assert born["gid"] in searched(fake, org, **mine)
+        assert renamed["gid"] in searched(fake, org, **{"modified_at.after": renamed["modified_at"]})
+        deleted = fake.mutate("delete_tasks", gids=[bare["gid"]])["gids"]
+        assert not set(deleted) & set(searched(fake, org, has_attachment="true"))  # gone at once: nothing to show

@@ -104,10 +104,10 @@ def test_every_new_resource_is_generated_and_exported(data):
     hosts = {a["host"] for a in data["attachments"]}
     assert "asana" in hosts and len(hosts) > 1
     assert all(("size" in a) == (a["host"] == "asana") for a in data["attachments"])
-    # A team can be a project member; its membership has no user.
+    # A team can be a project member; a membership names its member, not a `user` (the contract has none).
     members = {m["member"]["resource_type"] for m in data["project_memberships"]}
-    assert "user" in members
-    assert all(m["user"] is None for m in data["project_memberships"] if m["member"]["resource_type"] == "team")
+    assert members == {"user", "team"}
+    assert not any({"user", "project", "write_access"} & set(m) for m in data["project_memberships"])
     levels = {g["is_workspace_level"] for g in data["goals"]}
     assert levels == {True, False}
 
@@ -304,10 +304,10 @@ def test_time_tracking_entry_filters(fake, data):
     task = most(entries, lambda e: e["task"]["gid"])
     by_task = ok(fake, "/time_tracking_entries", task=task)["data"]
     assert by_task == ok(fake, f"/tasks/{task}/time_tracking_entries")["data"]
-    project = most([e for e in entries if e["attributable_to"]], lambda e: e["attributable_to"]["gid"])
+    project = most([e for e in entries if e.get("attributable_to")], lambda e: e["attributable_to"]["gid"])
     attributed = ok(fake, "/time_tracking_entries", attributable_to=project)["data"]
     assert sorted(e["gid"] for e in attributed) == sorted(
-        e["gid"] for e in entries if e["attributable_to"] and e["attributable_to"]["gid"] == project)
+        e["gid"] for e in entries if e.get("attributable_to") and e["attributable_to"]["gid"] == project)
     user = most(entries, lambda e: e["created_by"]["gid"])
     assert len(ok(fake, "/time_tracking_entries", user=user)["data"]) == sum(
         e["created_by"]["gid"] == user for e in entries)
@@ -355,6 +355,23 @@ def test_add_attachment_adds_a_story_bumps_the_task_and_logs_events(live):
     assert ok(live, f"/tasks/{task['gid']}")["data"]["modified_at"] == attachment["created_at"]
     kinds = {(e["resource"]["resource_type"], e["action"]) for e in events_since(live, project, token)}
     assert kinds == {("attachment", "added"), ("story", "added")}
+
+
+def test_add_attachment_to_a_project_logs_it_added_in_the_projects_stream(live):
+    data = live.export()
+    project, other = [p for p in data["projects"] if not p["archived"]][:2]
+    tokens = {p["gid"]: events_token(live, p["gid"]) for p in (project, other)}
+    result = live.mutate("add_attachment", project=project["gid"], name="brief.pdf")
+    attachment = result["attachments"][0]
+    assert result["task_gids"] == [] and attachment["parent"] == project["gid"]
+    got = events_since(live, project["gid"], tokens[project["gid"]])
+    assert [(e["resource"], e["action"], e["parent"], e["created_at"]) for e in got] == [
+        ({"gid": attachment["gid"], "resource_type": "attachment", "name": "brief.pdf"}, "added",
+         {"gid": project["gid"], "resource_type": "project", "name": project["name"]}, attachment["created_at"])]
+    assert events_since(live, other["gid"], tokens[other["gid"]]) == []
+    listed = ok(live, "/attachments", parent=project["gid"], opt_fields="name")["data"]
+    assert {"gid": attachment["gid"], "name": "brief.pdf"} in listed
+    assert ok(live, f"/projects/{project['gid']}")["data"]["modified_at"] == project["modified_at"]
 
 
 def test_add_time_tracking_entry_for_a_past_day_does_not_bump_unless_asked(live):
@@ -445,8 +462,8 @@ def test_add_goal_and_members(live):
     project = next(p for p in data["projects"] if not p["archived"] and p["workspace"]["gid"] == org)
     token = events_token(live, project["gid"])
     added = live.mutate("add_project_member", project=project["gid"], access_level="commenter")
-    memberships = ok(live, "/memberships", parent=project["gid"], opt_fields="member,access_level,write_access")
-    assert {"gid": added["gids"][0], "access_level": "commenter", "write_access": "comment_only",
+    memberships = ok(live, "/memberships", parent=project["gid"], opt_fields="member,access_level")
+    assert {"gid": added["gids"][0], "access_level": "commenter",
             "member": {"gid": added["user"], "resource_type": "user",
                        "name": next(u["name"] for u in data["users"] if u["gid"] == added["user"])}} \
         in memberships["data"]

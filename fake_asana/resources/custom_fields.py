@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 from ..factory import Generation, Maker
 from ..routing import Route
 from ..serving import Children, One, Serving
-from ..store import Record, Ref, Rel
+from ..store import Record, Ref, Rel, Store
 from ..timefmt import DATE, DAY_MS, HOUR_MS, fmt_date, fmt_datetime, parse_ms
 from ..vocab import TAG_NAMES
 
@@ -24,6 +24,10 @@ DEFINITIONS = (  # (name, type, extra): one of every type Asana has for values
     ("Target date", "date", {}),
     ("Reviewer", "people", {}),
 )
+#: A field of people's profiles (`UserResponse.custom_fields`), made after everything else.
+PROFILE_FIELD = ("Office", "enum", {"options": (("Berlin", "blue", True), ("Lisbon", "green", True),
+                                               ("Remote", "cool-gray", True))})
+PROFILE_SHARE = 0.25  # of the organization's users with an office on their profile
 #: Where each type keeps its value in a value object.
 VALUE_KEY = {"text": "text_value", "number": "number_value", "enum": "enum_value",
              "multi_enum": "multi_enum_values", "date": "date_value", "people": "people_value"}
@@ -34,29 +38,38 @@ UNSET = object()
 # --- generated ---------------------------------------------------------------------------------------
 def generate(gen: Generation, org: str) -> List[str]:
     """The organization's fields, in `DEFINITIONS` order."""
-    store, out = gen.store, []
-    for name, kind, extra in DEFINITIONS:
-        gid = store.new_gid()
-        record: Dict[str, Any] = {"gid": gid, "resource_type": "custom_field", "name": name, "type": kind,
-                                  "resource_subtype": kind, "representation_type": kind,
-                                  "description": f"{name}, shared across the organization."}
-        if "options" in extra:
-            record["enum_options"] = [
-                {"gid": store.new_gid(), "resource_type": "enum_option", "name": option,
-                 "enabled": enabled, "color": color} for option, color, enabled in extra["options"]]
-        if kind == "number":
-            record.update(precision=extra["precision"], format=extra["format"],
-                          currency_code=extra.get("currency_code"))
-        record.update({"is_formula_field": False, "is_value_read_only": False,
-                       "is_global_to_workspace": True, "has_notifications_enabled": True,
-                       "asana_created_field": None, "custom_label": None, "custom_label_position": None,
-                       "id_prefix": None, "created_by": Ref(store.me),
-                       "privacy_setting": "public_with_guests", "default_access_level": "editor",
-                       "_workspace": org})
-        store.add(record)
-        store.link(Rel.WORKSPACE_CUSTOM_FIELDS, org, gid)
-        out.append(gid)
-    return out
+    return [definition(gen.store, org, name, kind, extra)["gid"] for name, kind, extra in DEFINITIONS]
+
+
+def definition(store: Store, org: str, name: str, kind: str, extra: Dict[str, Any]) -> Record:
+    gid = store.new_gid()
+    record: Dict[str, Any] = {"gid": gid, "resource_type": "custom_field", "name": name, "type": kind,
+                              "resource_subtype": kind, "representation_type": kind,
+                              "description": f"{name}, shared across the organization."}
+    if "options" in extra:
+        record["enum_options"] = [
+            {"gid": store.new_gid(), "resource_type": "enum_option", "name": option,
+             "enabled": enabled, "color": color} for option, color, enabled in extra["options"]]
+    if kind == "number":
+        record.update(precision=extra["precision"], format=extra["format"],
+                      currency_code=extra.get("currency_code"))
+    record.update({"is_formula_field": False, "is_value_read_only": False,
+                   "is_global_to_workspace": True, "has_notifications_enabled": True,
+                   "asana_created_field": None, "custom_label": None, "custom_label_position": None,
+                   "id_prefix": None, "created_by": Ref(store.me),
+                   "privacy_setting": "public_with_guests", "default_access_level": "editor",
+                   "_workspace": org})
+    store.add(record)
+    store.link(Rel.WORKSPACE_CUSTOM_FIELDS, org, gid)
+    return record
+
+
+def generate_profiles(gen: Generation, org: str) -> None:
+    """The organization's profile field, and its value on some of its people's profiles."""
+    field = definition(gen.store, org, *PROFILE_FIELD)
+    for user in gen.store.related_records(Rel.WORKSPACE_USERS, org):
+        if gen.rng.random() < PROFILE_SHARE:
+            user["custom_fields"] = [value(gen.make, field["gid"], filled=True)]
 
 
 # --- made --------------------------------------------------------------------------------------------
@@ -85,8 +98,9 @@ def value(make: Maker, field_gid: str, filled: Optional[bool] = None) -> Record:
     elif kind == "date":
         day = make.store.now_ms - rng.randint(1, 400) * DAY_MS
         with_time = rng.random() < 0.3
-        date_value = {"date": fmt_date(day),
-                      "date_time": fmt_datetime(day - day % HOUR_MS) if with_time else None} if filled else None
+        date_value = {"date": fmt_date(day)} if filled else None
+        if date_value and with_time:  # `date_time` may not be null: a date without a time has none
+            date_value["date_time"] = fmt_datetime(day - day % HOUR_MS)
         out.update(date_value=date_value, display_value=date_value["date"] if date_value else None)
     elif kind == "people":
         people = rng.sample(make.members(field["_workspace"]), rng.randint(1, 2)) if filled else []
@@ -119,9 +133,20 @@ def new_setting(make: Maker, parent: str, field_gid: str, relation: str) -> Reco
 
 
 def value_change(kind: str, old: Record, new: Record) -> Dict[str, Any]:
-    """The `old_<value key>` and `new_<value key>` of a `<type>_custom_field_changed` story."""
+    """The `old_<value key>` and `new_<value key>` of a `<type>_custom_field_changed` story, as
+    `StoryResponse` types them: numbers are integers, dates are `StoryResponseDates`."""
     key = VALUE_KEY[kind]
-    return {f"old_{key}": old.get(key), f"new_{key}": new.get(key)}
+    return {f"old_{key}": _story_value(kind, old.get(key)), f"new_{key}": _story_value(kind, new.get(key))}
+
+
+def _story_value(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "number":
+        return int(round(value))
+    if kind == "date":
+        return {"start_on": None, "due_at": value.get("date_time"), "due_on": value["date"]}
+    return value
 
 
 def with_value(make: Maker, old: Record, new_value: Any) -> Record:
@@ -169,7 +194,7 @@ def _option(definition: Record, choice: Any) -> Record:
 
 def _date_value(text: str) -> Dict[str, Any]:
     ms = parse_ms(text)
-    return {"date": fmt_date(ms), "date_time": fmt_datetime(ms) if not DATE.match(text) else None}
+    return {"date": fmt_date(ms)} if DATE.match(text) else {"date": fmt_date(ms), "date_time": fmt_datetime(ms)}
 
 
 # --- served ------------------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
-"""`GET /events` (`getEvents`): a task's or a project's event stream, read from the event
-log (events.py) after the access checks of the resource's other routes."""
+"""The Events API: `GET /events` (`getEvents`), a task's or a project's event stream, after the
+access checks of the resource's other routes; and `GET /workspaces/{gid}/events`
+(`getWorkspaceEvents`), every event of a workspace, for a service account of an Enterprise+
+organization only (https://developers.asana.com/reference/getworkspaceevents). Both read the
+event log (events.py) with the same sync-token rules."""
 from __future__ import annotations
 
-from ..errors import FORBIDDEN, ApiError, bad_param, not_found
+from ..errors import FORBIDDEN, PREMIUM_ONLY, ApiError, bad_param, not_found
+from ..events import WORKSPACE_PAGE_SIZE
 from ..routing import Route
 from ..serving import ApiRequest, Body, Serving
 
@@ -22,4 +26,13 @@ def events(kit: Serving, request: ApiRequest) -> Body:
     return kit.events.serve(gid, request.params.get("sync"))
 
 
-ROUTES = (Route("/events", events),)
+def workspace_events(kit: Serving, request: ApiRequest, gid: str) -> Body:
+    """402 unless the token is the service account's and the workspace is on Enterprise+;
+    then as `/events`, up to 1000 events a call."""
+    workspace = kit.get(gid, "workspace")
+    if not request.service_account or workspace["gid"] not in kit.limits.enterprise_workspaces:
+        raise ApiError(402, PREMIUM_ONLY)
+    return kit.events.serve(workspace["gid"], request.params.get("sync"), page_size=WORKSPACE_PAGE_SIZE)
+
+
+ROUTES = (Route("/events", events), Route("/workspaces/{gid}/events", workspace_events))

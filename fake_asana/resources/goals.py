@@ -68,7 +68,7 @@ def new_goal(make: Maker, workspace: str, team: Optional[str], at: int, name: st
         "followers": [Ref(u) for u in dict.fromkeys([owner] + rng.sample(users, min(2, len(users))))],
         "custom_field_settings": [], "custom_fields": [],
         "default_access_level": rng.choice(("viewer", "commenter", "editor")),
-        "privacy_setting": rng.choice(("public_to_workspace", "private")),
+        "privacy_setting": rng.choice(("public_to_workspace", "members_only")),
         "_supports": list(supports),
     }
     record["metric"]["current_display_value"] = str(int(record["metric"]["current_number_value"]))

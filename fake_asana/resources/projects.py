@@ -14,10 +14,12 @@ from ..store import Record, Ref, Rel
 from ..timefmt import DAY_MS, fmt_date, fmt_datetime, parse_ms
 from ..vocab import COLORS, NOTES, PROJECT_KINDS, PROJECT_WORDS, SECTION_NAMES, STATUS_TITLES
 from .custom_fields import new_setting, value
+from .portfolios import MEMBERSHIP_COMPACT, as_membership
 from .sections import new_section
 from .tasks.records import home, new_task
 
 TEAM_PROJECT_TEAM_MEMBER_SHARE = 0.3  # team projects whose team is a member too
+ADMIN_ONLY_SHARE = 0.25  # of generated projects' minimum access levels for customizing and sharing
 
 
 # --- made --------------------------------------------------------------------------------------------
@@ -56,10 +58,12 @@ def new_project(make: Maker, workspace: str, team: Optional[str], created: int, 
         "privacy_setting": rng.choice(("public_to_workspace", "private")),
         "default_access_level": rng.choice(("admin", "editor", "commenter", "viewer")),
         "minimum_access_level_for_customization": "editor", "minimum_access_level_for_sharing": "editor",
-        "is_template": False,
+        "_template": False,  # whether it is a template: what generation needs, no field of ProjectResponse
         "permalink_url": f"https://app.asana.com/0/{gid}/list",
         "project_brief": None, "created_from_template": None,
     }
+    if not team:
+        del record["team"]  # a plain workspace's project has none: left out, as the contract allows no null
     if rng.random() < 0.5:
         _current_status(make, record, members, created, modified)
     store.add(record)
@@ -100,13 +104,10 @@ def _attach(make: Maker, record: Record, team: Optional[str], created: int, modi
 
 
 def new_membership(make: Maker, project: Record, member: str, access_level: str) -> Record:
-    """A project membership of a user or (a user gid not being one) a team."""
-    is_user = make.store.records[member]["resource_type"] == "user"
+    """A project membership of a user or a team (`ProjectMembershipCompactResponse`)."""
     record = {"gid": make.store.new_gid(), "resource_type": "membership",
               "resource_subtype": "project_membership", "parent": Ref(project["gid"]), "member": Ref(member),
-              "access_level": access_level, "user": Ref(member) if is_user else None,
-              "project": Ref(project["gid"]),
-              "write_access": "full_write" if access_level in ("admin", "editor") else "comment_only"}
+              "access_level": access_level}
     make.store.add(record)
     make.store.link(Rel.PROJECT_MEMBERSHIPS, project["gid"], record["gid"])
     return record
@@ -133,11 +134,18 @@ def generate(gen: Generation, org: str, personal: str, teams: List[str], fields:
     for i in archived:
         out[i]["archived"] = True
     for i in templates:
-        out[i]["is_template"] = True
+        out[i]["_template"] = True
         for other in out:
             if other is not out[i] and other["workspace"] == out[i]["workspace"] and rng.random() < 0.2:
                 other["created_from_template"] = Ref(out[i]["gid"])
     return out
+
+
+def generate_access_levels(gen: Generation, projects: Sequence[Record]) -> None:
+    """Who may customize and who may share each project: editors, or only admins."""
+    for project in projects:
+        for setting in ("minimum_access_level_for_customization", "minimum_access_level_for_sharing"):
+            project[setting] = "admin" if gen.rng.random() < ADMIN_ONLY_SHARE else "editor"
 
 
 def generate_memberships(gen: Generation, projects: Sequence[Record]) -> None:
@@ -147,7 +155,7 @@ def generate_memberships(gen: Generation, projects: Sequence[Record]) -> None:
             level = "admin" if user == project["owner"].gid else gen.make.weighted(
                 (("editor", 0.6), ("commenter", 0.25), ("viewer", 0.15)))
             new_membership(gen.make, project, user, level)
-        if project["team"] and gen.rng.random() < TEAM_PROJECT_TEAM_MEMBER_SHARE:
+        if project.get("team") and gen.rng.random() < TEAM_PROJECT_TEAM_MEMBER_SHARE:
             new_membership(gen.make, project, project["team"].gid, "editor")
 
 
@@ -177,12 +185,16 @@ def memberships(kit: Serving, request: ApiRequest) -> Body:
     parent = kit.parent(request, "parent", ("project", "portfolio", "goal"))
     if parent["resource_type"] == "goal":
         raise bad_param("parent", "goal memberships are not served by this fake")
-    relation = {"project": Rel.PROJECT_MEMBERSHIPS, "portfolio": Rel.PORTFOLIO_MEMBERSHIPS}
-    records = kit.store.related_records(relation[parent["resource_type"]], parent["gid"])
+    compact: Sequence[str] = ()
+    if parent["resource_type"] == "portfolio":
+        records = [as_membership(m) for m in kit.store.related_records(Rel.PORTFOLIO_MEMBERSHIPS, parent["gid"])]
+        compact = MEMBERSHIP_COMPACT
+    else:
+        records = kit.store.related_records(Rel.PROJECT_MEMBERSHIPS, parent["gid"])
     member = request.params.get("member")
     if member:
         records = [r for r in records if r["member"].gid == member]
-    return kit.page(request, records)
+    return kit.page(request, records, compact=compact)
 
 
 ROUTES = (

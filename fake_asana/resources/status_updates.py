@@ -17,6 +17,7 @@ STATUS_OF_COLOR = {"green": "on_track", "yellow": "at_risk", "red": "off_track",
 PROJECT_STATUS_TYPES = ("on_track", "at_risk", "off_track", "on_hold", "complete")
 EXTRA_STATUS_UPDATES = (0, 3)  # older status updates of a project that has a current one
 OLDER_TITLES = ("Kickoff done", "On track", "At risk: vendor delay", "Wrapping up")
+REACTED_SHARE = 0.3  # of generated status updates with reactions
 
 
 # --- made --------------------------------------------------------------------------------------------
@@ -68,6 +69,13 @@ def generate_for_portfolios(gen: Generation) -> None:
             status = gen.rng.choice(PROJECT_STATUS_TYPES)
             new_status_update(gen.make, portfolio, gen.between(created, gen.end), portfolio["owner"].gid, status,
                               status.replace("_", " ").capitalize())
+
+
+def generate_reactions(gen: Generation) -> None:
+    """Reactions to some status updates (drawn after everything else)."""
+    for update in gen.store.of_type("status_update"):
+        parent = gen.store.records[update["parent"].gid]
+        update["reaction_summary"] = gen.make.reactions(parent["workspace"].gid, REACTED_SHARE)
 
 
 # --- served ------------------------------------------------------------------------------------------

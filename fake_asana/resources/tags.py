@@ -13,7 +13,6 @@ from ..serving import ApiRequest, Body, Children, One, Serving
 from ..store import Record, Ref, Rel
 from ..timefmt import fmt_datetime
 from ..vocab import COLORS, NOTES, TAG_NAMES
-from .tasks.serve import by_task_filters
 
 TAGGED_SHARE = 0.3  # of tasks, with 1-2 tags of their workspace
 
@@ -68,7 +67,7 @@ ROUTES = (
     Route("/tags", tags),
     Route("/workspaces/{gid}/tags", TAGS_OF_WORKSPACE),
     Route("/tags/{gid}", One("tag")),
-    Route("/tags/{gid}/tasks", Children("tag", Rel.TAG_TASKS, refine=by_task_filters)),
+    Route("/tags/{gid}/tasks", Children("tag", Rel.TAG_TASKS)),
     Route("/tasks/{gid}/tags", tags_of_task),
 )
 

@@ -12,6 +12,13 @@ from ..store import Record, Ref, Rel
 from ..vocab import TEAM_NAMES
 from .workspaces import by_name
 
+#: A team's settings of who may do what (`TeamResponse`): all team members or only its admins.
+ACCESS_LEVELS = ("edit_team_name_or_description_access_level", "edit_team_visibility_or_trash_team_access_level",
+                 "member_invite_management_access_level", "guest_invite_management_access_level",
+                 "join_request_management_access_level", "team_member_removal_access_level")
+ADMINS_ONLY_SHARE = 0.3  # of generated teams' settings
+ENDORSED_SHARE = 0.25
+
 
 # --- generated ---------------------------------------------------------------------------------------
 def generate(gen: Generation, org: str) -> List[str]:
@@ -27,13 +34,27 @@ def generate(gen: Generation, org: str) -> List[str]:
         store.add({"gid": gid, "resource_type": "team", "name": name, "description": text,
                    "html_description": gen.make.html_of(text), "organization": Ref(org),
                    "permalink_url": f"https://app.asana.com/0/team/{gid}",
-                   "visibility": rng.choice(("secret", "request_to_join", "public"))})
+                   "visibility": rng.choice(("secret", "request_to_join", "public")),
+                   "endorsed": False, "custom_field_settings": [],
+                   **{setting: "all_team_members" for setting in ACCESS_LEVELS},
+                   "team_content_management_access_level": "no_restriction"})
         store.link(Rel.WORKSPACE_TEAMS, org, gid)
         others = [u for u in users if u != store.me]
         for user in [store.me] + rng.sample(others, min(len(others), rng.randint(2, 6))):
             store.link(Rel.TEAM_USERS, gid, user)
         out.append(gid)
     return out
+
+
+def generate_settings(gen: Generation) -> None:
+    """Who may do what in each team, and which teams the organization endorses (drawn after
+    everything else, so the data drawn before keeps its values)."""
+    for team in gen.store.of_type("team"):
+        team["endorsed"] = gen.rng.random() < ENDORSED_SHARE
+        for setting in ACCESS_LEVELS:
+            team[setting] = "only_team_admins" if gen.rng.random() < ADMINS_ONLY_SHARE else "all_team_members"
+        admins_only = gen.rng.random() < ADMINS_ONLY_SHARE
+        team["team_content_management_access_level"] = "only_team_admins" if admins_only else "no_restriction"
 
 
 def generate_memberships(gen: Generation) -> None:

@@ -48,6 +48,8 @@ class TimeEntries:
             "description": rng.choice(DESCRIPTIONS),
             "approval_status": make.weighted(APPROVAL), "billable_status": make.weighted(BILLABLE),
         }
+        if not projects:  # a task in no project's time is attributed to none: left out, it may not be null
+            del record["attributable_to"]
         make.store.add(record)
         make.store.link(Rel.TASK_TIME_ENTRIES, task["gid"], record["gid"])
         task["actual_time_minutes"] = (task["actual_time_minutes"] or 0) + duration
@@ -133,7 +135,7 @@ def by_filters(kit: Serving, request: ApiRequest, entries: List[Record], bounded
 
 
 def _attributed(entry: Record) -> Optional[str]:
-    return entry["attributable_to"].gid if entry["attributable_to"] else None
+    return entry["attributable_to"].gid if entry.get("attributable_to") else None
 
 
 ROUTES = (

@@ -66,7 +66,7 @@ def generate_users(gen: Generation, org: str, personal: str) -> None:
             photo["image_1024x1024"] = f"https://s3.amazonaws.com/profile_photos/{gid}.1024x1024.jpg"
         store.add({"gid": gid, "resource_type": "user", "name": f"{first} {last}",
                    "email": f"{first.lower()}.{last.lower()}@{domain}", "photo": photo,
-                   "workspaces": [Ref(w) for w in spaces]})
+                   "workspaces": [Ref(w) for w in spaces], "custom_fields": []})
         for workspace in spaces:
             store.link(Rel.WORKSPACE_USERS, workspace, gid)
         if i == 0:

@@ -79,11 +79,14 @@ ROUTES = (
 def add_attachment(change: Change, count: int = 1, gids: Optional[Sequence[str]] = None,
                    project: Optional[str] = None, name: Optional[str] = None, host: str = "asana") -> Dict[str, Any]:
     """Attach a file to tasks (`gids`, or drawn), or with `project` to that project's Key
-    resources. On a task it adds an `attachment_added` story, which bumps the task."""
+    resources. On a task it adds an `attachment_added` story, which bumps the task; the
+    attachment is `added` (parent: the task) where the task's changes go. On a project it is
+    `added` (parent: the project) in the project's stream."""
     if project is not None:
         parent = change.one_of(project, "project", [])
-        attachment = new_attachment(change.make, parent, change.store.stamp_ms(),
-                                    name or f"resource-{change.seq}.pdf", host)
+        at = change.store.stamp_ms()
+        attachment = new_attachment(change.make, parent, at, name or f"resource-{change.seq}.pdf", host)
+        change.events.log(attachment, "added", at, {parent["gid"]}, parent=parent)
         return {"gids": [attachment["gid"]], "task_gids": [], "attachments": [
             {"gid": attachment["gid"], "parent": parent["gid"], "created_at": attachment["created_at"]}]}
     tasks = change.pick(change.reachable_tasks(), count, gids, "task")

@@ -143,7 +143,7 @@ def _leave(change: Change, task: Record, project: str) -> None:
 
 def delete_tasks(change: Change, count: int = 1, subtasks: bool = False, gids: Optional[Sequence[str]] = None,
                  orphans: bool = False) -> Dict[str, Any]:
-    """Delete tasks and everything below them. Each one gets a `deleted` event (parent null:
+    """Delete tasks and everything below them. Each one gets a `deleted` event (no parent:
     Asana sets an event's parent for added and removed only) in its own, its ancestors'
     and their projects' streams, reckoned before anything is erased; a task in no project
     (and not below one) reaches no project. Afterwards the task, and its event stream,

@@ -44,7 +44,7 @@ def new_task(make: Maker, workspace: str, created: int, modified: int, parent: O
         "completed_at": fmt_datetime(completed_at) if completed_at else None,
         "completed_by": ref(rng.choice(users)) if completed else None,
         "created_at": fmt_datetime(created),
-        "created_by": Ref(creator),
+        "created_by": Ref(creator, "bare"),  # {gid, resource_type} only, as Asana documents it
         "modified_at": fmt_datetime(modified),
         "dependencies": [], "dependents": [],
         **_schedule(make, created),
@@ -60,14 +60,24 @@ def new_task(make: Maker, workspace: str, created: int, modified: int, parent: O
         "parent": ref(parent),
         "permalink_url": f"https://app.asana.com/0/0/{gid}",
         "custom_fields": [],
+        "custom_type": None, "custom_type_status_option": None,  # a `custom` task's (see custom_types.py)
         "actual_time_minutes": None,
         "workspace": Ref(workspace),
     })
-    store.add(record)
+    store.add(_conditional_left_out(record))
     store.link(Rel.WORKSPACE_TASKS, workspace, gid)
     if parent:
         store.link(Rel.TASK_SUBTASKS, parent, gid)
         store.records[parent]["num_subtasks"] += 1
+    return record
+
+
+def _conditional_left_out(record: Record) -> Record:
+    """Conditional fields that may not be null are left out where the task has none: an
+    unassigned task has no `assignee_status`, most tasks no `external`."""
+    for key in ("assignee_status", "external"):
+        if record[key] is None:
+            del record[key]
     return record
 
 

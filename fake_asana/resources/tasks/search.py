@@ -1,5 +1,7 @@
 """Task search (`searchTasksForWorkspace`): a subset of Asana's filters and sort keys, paid
-workspaces only, and never a `next_page` (Asana's search does not paginate)."""
+workspaces only, and never a `next_page` (Asana's search does not paginate). Filters and sort
+keys read each task as the search index has it (search_index.py: with `search_lag_s`, as it
+was that long ago); what is returned is the task as it is now."""
 from __future__ import annotations
 
 from typing import Any, Callable, List, Set, Tuple
@@ -35,7 +37,8 @@ def search(kit: Serving, request: ApiRequest, gid: str) -> Body:
     workspace = kit.get(gid, "workspace")
     kit.premium(workspace["gid"])
     limit = parse_limit(request.params.get("limit"), default=20)
-    tasks = [t for t in kit.store.related_records(Rel.WORKSPACE_TASKS, gid) if not hidden(kit, t)]
+    tasks = kit.search_index.visible([t for t in kit.store.related_records(Rel.WORKSPACE_TASKS, gid)
+                                      if not hidden(kit, t)])
     tasks = by_sets(kit, request, by_times(kit, request, by_flags(kit, request, tasks)))
     tasks = by_subtype_and_text(request, tasks)
     sort_by = request.params.get("sort_by", "modified_at")
@@ -47,12 +50,13 @@ def search(kit: Serving, request: ApiRequest, gid: str) -> Body:
     else:
         key = SORT_KEYS[sort_by]
         tasks.sort(key=lambda t: (t.get(key) or "", t["gid"]), reverse=not ascending)
-    return {"data": kit.render.many(tasks[:limit], request.fields)}
+    return {"data": kit.render.many([kit.store.records[t["gid"]] for t in tasks[:limit]], request.fields)}
 
 
 def by_flags(kit: Serving, request: ApiRequest, tasks: List[Record]) -> List[Record]:
     tests: Tuple[Tuple[str, Callable[[Record, bool], Any]], ...] = (
-        ("is_subtask", lambda t, v: bool(t["parent"]) == v), ("completed", lambda t, v: t["completed"] == v))
+        ("is_subtask", lambda t, v: bool(t["parent"]) == v), ("completed", lambda t, v: t["completed"] == v),
+        ("has_attachment", lambda t, v: t["_attached"] == v))
     for name, test in tests:
         wanted = kit.flag(request, name)
         if wanted is not None:

@@ -12,7 +12,8 @@ from ...timefmt import parse_us
 
 
 def by_task_filters(kit: Serving, request: ApiRequest, tasks: Sequence[Record]) -> List[Record]:
-    """`modified_since` (>=) and `completed_since` (incomplete, or completed at or after)."""
+    """`modified_since` (>=) and `completed_since` (incomplete, or completed at or after), where the
+    route defines them (the contract check keeps the others out)."""
     since = kit.time(request, "modified_since")
     if since is not None:
         tasks = [t for t in tasks if parse_us(t["modified_at"]) >= since]
@@ -24,12 +25,6 @@ def by_task_filters(kit: Serving, request: ApiRequest, tasks: Sequence[Record]) 
             bound = kit.time(request, "completed_since")
             tasks = [t for t in tasks if not t["completed"] or parse_us(t["completed_at"]) >= bound]
     return list(tasks)
-
-
-def by_project_task_filters(kit: Serving, request: ApiRequest, tasks: List[Record]) -> List[Record]:
-    # `getTasksForProject` documents no `modified_since`, so it is ignored like any unknown parameter.
-    request.params.pop("modified_since", None)
-    return by_task_filters(kit, request, tasks)
 
 
 def assigned(store: Store, user: str, workspace: str) -> List[Record]:
@@ -52,9 +47,10 @@ def tasks_of_user_task_list(kit: Serving, request: ApiRequest, gid: str) -> Body
 
 
 def tasks(kit: Serving, request: ApiRequest) -> Body:
-    """`getTasks`: exactly one of project, tag, section, user_task_list, or assignee with workspace."""
+    """`getTasks`: exactly one of project, section, or assignee with workspace (Asana's message
+    names the tag and user task list filters its OpenAPI description leaves out)."""
     params = request.params
-    chosen = [k for k in ("project", "tag", "section", "user_task_list") if params.get(k)]
+    chosen = [k for k in ("project", "section") if params.get(k)]
     by_assignee = bool(params.get("assignee")) or bool(params.get("workspace"))
     if len(chosen) + by_assignee != 1 or by_assignee and not (params.get("assignee") and params.get("workspace")):
         raise ApiError(400, TASK_FILTER)
@@ -63,12 +59,8 @@ def tasks(kit: Serving, request: ApiRequest) -> Body:
         found = assigned(kit.store, kit.user(params["assignee"], "assignee")["gid"], workspace["gid"])
     elif chosen[0] == "project":
         found = kit.store.related_records(Rel.PROJECT_TASKS, kit.readable_project(params["project"])["gid"])
-    elif chosen[0] == "tag":
-        found = kit.store.related_records(Rel.TAG_TASKS, kit.get(params["tag"], "tag")["gid"])
-    elif chosen[0] == "section":
-        return TASKS_OF_SECTION(kit, request, params["section"])
     else:
-        return tasks_of_user_task_list(kit, request, params["user_task_list"])
+        return TASKS_OF_SECTION(kit, request, params["section"])
     return kit.page(request, by_task_filters(kit, request, found))
 
 
@@ -77,7 +69,7 @@ ROUTES = (
     Route("/tasks/{gid}", One("task", access=Serving.task_visible)),
     Route("/tasks/{gid}/subtasks", Children("task", Rel.TASK_SUBTASKS, access=Serving.task_visible)),
     Route("/projects/{gid}/tasks", Children("project", Rel.PROJECT_TASKS, access=Serving.project_readable,
-                                            refine=by_project_task_filters)),
+                                            refine=by_task_filters)),
     Route("/sections/{gid}/tasks", TASKS_OF_SECTION),
     Route("/user_task_lists/{gid}/tasks", tasks_of_user_task_list),
 )

@@ -15,23 +15,28 @@ from ...vocab import COMMENTS, STICKERS, TASK_OBJECTS, TASK_VERBS
 from ..custom_fields import value, value_change
 
 SOURCES = (("web", 0.8), ("mobile", 0.08), ("api", 0.08), ("email", 0.04))
+#: The only story fields `StoryResponse` lets be null; a story leaves out any other it does not have.
+NULLABLE = frozenset({"new_name", "old_number_value"})
 FIELD_CHANGED = "_custom_field_changed"
 COMMENT_SHARE = 0.45  # of generated stories; the others are system stories
+REACTED_SHARE = {"comment": 0.2, "system": 0.05}  # of generated stories, by type, with reactions
 
 
 # --- made --------------------------------------------------------------------------------------------
 def new_story(make: Maker, task: Record, created: int, author: str, subtype: str, text: str,
               extra: Dict[str, Any]) -> Record:
-    """A story on `task`; `extra` holds the fields of its kind."""
+    """A story on `task`; `extra` holds the fields of its kind (one that is None and may not be
+    null, a comment without a sticker say, is left out)."""
     store = make.store
     record: Record = {
         "gid": store.new_gid(), "resource_type": "story", "created_at": fmt_datetime(created),
         "created_by": Ref(author), "resource_subtype": subtype, "type": "system", "text": text,
     }
-    record.update(extra)
+    record.update((k, v) for k, v in extra.items() if v is not None or k in NULLABLE)
     record.update({
         "is_editable": record["type"] == "comment" and author == store.me,
         **make.likes(task["workspace"].gid),
+        "reaction_summary": [],
         "source": make.weighted(SOURCES),
         "target": Ref(task["gid"]),
     })
@@ -101,7 +106,7 @@ def _assigned(make: Maker, task: Record, users: Sequence[str]) -> Story:
 
 def _due_date_changed(make: Maker, task: Record, users: Sequence[str]) -> Story:
     new = task["due_on"] or fmt_date(make.store.now_ms - make.rng.randint(1, 300) * DAY_MS)
-    old = {"start_on": None, "due_at": None, "due_on": None}
+    old = {"start_on": None, "due_at": None}  # no due date before: `due_on` may not be null, so it is left out
     return f"changed the due date to {new}", {
         "old_dates": old, "new_dates": {"start_on": task["start_on"], "due_at": task["due_at"], "due_on": new}}
 
@@ -201,6 +206,13 @@ def generate(gen: Generation, tasks: Sequence[Record]) -> None:
                 comment(gen.make, task, at)
             else:
                 system_story(gen.make, task, at)
+
+
+def generate_reactions(gen: Generation) -> None:
+    """Reactions to some stories (drawn after everything else)."""
+    for story in gen.store.of_type("story"):
+        task = gen.store.records[story["target"].gid]
+        story["reaction_summary"] = gen.make.reactions(task["workspace"].gid, REACTED_SHARE[story["type"]])
 
 
 # --- served ------------------------------------------------------------------------------------------
