@@ -285,13 +285,23 @@ def test_1_test_reports_the_user_each_workspaces_plan_and_workspace_events(tmp_p
     for workspace in export["workspaces"]:
         line = next(l for l in lines if l.startswith(f"Workspace {workspace['name']} ({workspace['gid']})"))
         assert ("free plan (search answers 402" if workspace["gid"] in free else "premium plan (search answers)") in line
-        assert line.endswith("workspace events: not available (404)")  # the fake does not serve getWorkspaceEvents
+        assert line.endswith("workspace events: not available (402)")  # a personal access token, no Enterprise+
     assert lines[-1] == "OK: a sync with this config can start." and len(lines) <= 6
     assert not any(line.startswith("{") for line in lines)  # no Singer message
     requests = fake_asana.requests()
     assert all("/tasks/search?limit=1&opt_fields=name" in r for r in requests if "/tasks/search" in r)
     assert not any("/projects" in r or "/tasks?" in r for r in requests)  # nothing is synced
     assert fake_asana.pat not in result.stderr + result.stdout
+
+
+def test_1_test_reports_workspace_events_available_to_a_service_account_on_enterprise(tmp_path):
+    with FakeAsana(preset="tiny", seed=3, plan="enterprise") as fake:
+        write_json(tmp_path / "config.json", config_for(fake, access_token=fake.options.service_account_token))
+        result = tap(tmp_path, "-c", "config.json", "--test")
+        org = next(w for w in fake.export()["workspaces"] if w["is_organization"])
+    assert result.returncode == 0, result.stderr
+    line = next(l for l in result.stdout.splitlines() if l.startswith(f"Workspace {org['name']}"))
+    assert "premium plan" in line and line.endswith("workspace events: available")
 
 
 def test_1_test_checks_the_shard_keys_and_fails_on_a_gid_it_cannot_see(tmp_path, fake_asana):
