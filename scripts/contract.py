@@ -30,7 +30,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 OUT = Path(__file__).resolve().parents[1] / "tap_asana" / "contract.json"
 #: Fields of `next_page` that some opt_fields enums list as if they were the resource's.

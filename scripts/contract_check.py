@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tap_asana import contract as asana  # noqa: E402
 from tap_asana.capture.family import family_fields  # noqa: E402
 from tap_asana.discover import load_schemas  # noqa: E402
-from tap_asana.streams import (DELETED_AT, PER_RECORD, STREAMS, AssignedTasks, Subtasks, TaskById,  # noqa: E402
+from tap_asana.streams import (DELETED_AT, STREAMS, AssignedTasks, Subtasks, TaskById,  # noqa: E402
                                TaskCustomFieldValues, Tasks, TaskSearch, leaf_paths)
 
 CHECKED_FORMATS = ("date-time", "date")

@@ -335,8 +335,8 @@ class AsanaClient:
     def search(self, path: str, params: Mapping[str, Any], cursor_field: str, after: str) -> "SearchListing":
         return SearchListing(self, path, dict(params), cursor_field, after)
 
-    def events(self, resource: str, sync: Optional[str]) -> "EventListing":
-        return EventListing(self, resource, sync)
+    def events(self, resource: str, sync: Optional[str], workspace: bool = False) -> "EventListing":
+        return EventListing(self, resource, sync, workspace)
 
     def paginate(self, pages: "Listing | SearchListing") -> Iterator[Dict[str, Any]]:
         while not pages.done:

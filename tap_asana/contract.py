@@ -12,7 +12,7 @@ import functools
 import json
 import re
 from importlib import resources
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Iterator, List, Mapping, Optional
 
 #: Fields every nested Asana object carries, which the opt_fields enums leave out.
 ALWAYS = ("gid", "resource_type")

@@ -113,36 +113,39 @@ class SearchListing:
 
 
 class EventListing:
-    """A resource's events since a sync token, 100 a call while ``has_more``. Without a
-    token, or with one Asana no longer honours, the 412 hands over a fresh token and
-    ``expired`` is set: the caller must read the resource in full. ``sync`` is the token
-    for the next run once ``done`` (None if a 412 came without one). Same interface as
-    Listing."""
+    """A resource's events since a sync token (``getEvents``: a project's; ``getWorkspaceEvents``:
+    a whole workspace's, on Enterprise+), a page a call while ``has_more``. Without a token, or
+    with one Asana no longer honours, the 412 hands over a fresh token and ``expired`` is set: the
+    caller must read the resource in full. ``sync`` is the token for the next run once ``done``
+    (None if a 412 came without one). Same interface as Listing."""
 
-    def __init__(self, client: Any, resource: str, sync: Optional[str]):
+    def __init__(self, client: Any, resource: str, sync: Optional[str], workspace: bool = False):
         self.client, self.resource, self.sync = client, resource, sync
+        self.path = f"/workspaces/{resource}/events" if workspace else "/events"
+        self.params = {} if workspace else {"resource": resource}
         self.expired = False
         self.pages = 0
         self.done = False
 
     def fetch_next(self) -> List[Dict[str, Any]]:
-        params = {"resource": self.resource, **({"sync": self.sync} if self.sync else {})}
+        params = {**self.params, **({"sync": self.sync} if self.sync else {})}
         try:
-            body = self.client.get("/events", params)
+            body = self.client.get(self.path, params)
         except SyncExpired as exc:
             if not exc.sync:  # the resource must still be read in full; no token to keep
-                LOGGER.warning("Asana answered 412 on /events for %s without a new sync token (%s)",
+                LOGGER.warning("Asana answered 412 on %s for %s without a new sync token (%s)", self.path,
                                self.resource, exc)
             self.sync, self.expired, self.done = exc.sync or None, True, True
             return []
+        route = contract.template_of(self.path)
         if not isinstance(body["data"], list):
-            raise Fatal(f"GET /events answered data as {_shape(body['data'])} where a list of events belongs: this "
-                        "is not Asana's API as the tap knows it. Check api_url", 200, "/events")
-        self.sync = checked("/events", body, "sync", required=True)
-        self.done = not checked("/events", body, "has_more")
+            raise Fatal(f"GET {route} answered data as {_shape(body['data'])} where a list of events belongs: this "
+                        "is not Asana's API as the tap knows it. Check api_url", 200, self.path)
+        self.sync = checked(self.path, body, "sync", required=True)
+        self.done = not checked(self.path, body, "has_more")
         self.pages += 1
         if not self.done:
-            _check_progress(f"{self.client.config.api_url}/events?resource={self.resource}", self.pages,
+            _check_progress(f"{self.client.config.api_url}{self.path}?resource={self.resource}", self.pages,
                             self.client.config.max_pages, 0)
         return body["data"]
 

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterable, Iterator, Optional
+from typing import Callable, Dict, Iterable, Iterator, List, Optional
 
 from singer import metrics
 
@@ -31,9 +31,11 @@ PROGRESS_EVERY = 30.0
 #: counts pages under the names of the listings it makes, which are the code's).
 READ_TO_FIND = {
     "task_search": "the search for changed tasks",
+    "attachment_search": "the search for changed tasks with attachments",
     "task": "tasks read one by one (named by events, or gone from a listing)",
     "assigned_tasks": "users' tasks in no project",
     "events": "projects' events",
+    "workspace_events": "workspaces' events (Enterprise+)",
     "team_members": "teams' members (the users column of teams)",
     "portfolio_items": "portfolios' items (the portfolio_items column of portfolios)",
 }
@@ -65,7 +67,8 @@ class Reporter:
         self.rate_limited = 0
         self.in_flight: Counter = Counter()  # stream -> requests in flight now
         self.busy_since: Dict[str, float] = {}
-        self.busy: Dict[str, float] = {}  # stream -> seconds with a request in flight, closed spans
+        self.busy: Dict[str, float] = {}
+        self.notes: List[str] = []  # how the run chose to read things, said in the summary  # stream -> seconds with a request in flight, closed spans
 
     # --- what the run calls --------------------------------------------------------------------
     def record(self, stream: str) -> None:
@@ -116,6 +119,8 @@ class Reporter:
             label = READ_TO_FIND.get(name, f"{name}, not selected, to reach what hangs below")
             self.logger.info("Read %s: %s, %.1fs with requests in flight",
                              label, counted(pages[name], "page"), busy.get(name, 0.0))
+        for note in self.notes:
+            self.logger.info("%s", note)
         for route, count in sorted(requests.items()):
             self.logger.info("Requests %s: %d", route, count)
         totals = (counted(sum(self.records.values()), "record"), counted(sum(requests.values()), "request"),
@@ -125,6 +130,10 @@ class Reporter:
         else:
             self.logger.info("Sync %s after %.1fs: %s sent, %s, %s", "stopped" if stopped else "failed", elapsed,
                              *totals)
+
+    def note(self, text: str) -> None:
+        """A line for the summary: how the run chose to read something (the writing thread)."""
+        self.notes.append(text)
 
     # --- what the client calls -----------------------------------------------------------------
     def request(self, route: str, seconds: float, status: Optional[int]) -> None:

@@ -66,12 +66,13 @@ class Reader:
 
     def events(self, partition: str, resource: str, token: Optional[str],
                on_events: Callable[[Records], Jobs], on_done: Callable[[Any], Jobs],
-               on_fail: Callable[[Skip], Jobs]) -> Job:
-        """Read a resource's events since `token`; ``on_done`` gets the finished listing
-        (its ``sync`` token for the next run, and ``expired`` if Asana answered 412)."""
-        pages = self.client.events(resource, token)
-        return _Listing(self, partition, "events", "/events", pages, on_events,
-                        lambda: on_done(pages), on_fail).job()
+               on_fail: Callable[[Skip], Jobs], workspace: bool = False) -> Job:
+        """Read a resource's events since `token` (a `workspace`'s: the whole workspace's);
+        ``on_done`` gets the finished listing (its ``sync`` token for the next run, and
+        ``expired`` if Asana answered 412)."""
+        pages = self.client.events(resource, token, workspace)
+        name = "workspace_events" if workspace else "events"
+        return _Listing(self, partition, name, pages.path, pages, on_events, lambda: on_done(pages), on_fail).job()
 
     def record(self, partition: str, stream: type, context: Mapping[str, str], fields: Sequence[str],
                on_record: Callable[[Dict[str, Any]], Jobs], on_fail: Callable[[Skip], Jobs]) -> Job:

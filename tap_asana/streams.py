@@ -37,6 +37,12 @@ class Stream:
     walk_fields: ClassVar[Tuple[str, ...]] = ()
     #: (column, stream): a column filled, for each record, by a listing of another endpoint
     column_from: ClassVar[Optional[Tuple[str, type]]] = None
+    #: (stream, field): a selected child stream whose records hold that column's items too (each
+    #: one's `field`): when it is read anyway, the column is filled from it, not asked for again
+    column_also_from: ClassVar[Optional[Tuple[type, str]]] = None
+    #: a field of the parent that is null when the parent has none of these records: the listing
+    #: is not made for such a parent (a project without a current status update has none)
+    none_unless_parent_has: ClassVar[Optional[str]] = None
     #: whether the stream exists only in organizations (workspaces with ``is_organization``)
     organizations_only: ClassVar[bool] = False
     #: whether deletes are sent, as records with ``DELETED_AT`` (a column always sent)
@@ -135,6 +141,7 @@ class Projects(Stream):
     replication_method = INCREMENTAL
     replication_key = "modified_at"
     unreturned = ("is_template",)
+    walk_fields = ("current_status_update",)
 
 
 class Sections(Stream):
@@ -144,6 +151,18 @@ class Sections(Stream):
     path = "/projects/{gid}/sections"
     parent = Projects
     sends_deletes = True
+
+
+class SectionById(Sections):
+    """https://developers.asana.com/reference/getsection
+
+    Not a stream of its own: a section a workspace's event named without its project, read
+    again whole (a ``sections`` record).
+    """
+
+    name = "section"
+    path = "/sections/{gid}"
+    paginated = False
 
 
 class Tasks(Stream):
@@ -193,6 +212,18 @@ class TaskSearch(Tasks):
     #: what every read of a task needs: to find its subtasks, its place, and whether it moved
     walk_fields = ("memberships.project", "memberships.section", "modified_at", "num_subtasks", "parent", "projects",
                    "workspace")
+
+
+class AttachmentSearch(TaskSearch):
+    """https://developers.asana.com/reference/searchtasksforworkspace with ``has_attachment``
+
+    Not a stream of its own: on a premium workspace, which of the tasks and subtasks changed
+    since the attachments bookmark have attachments, so only those are asked for them.
+    """
+
+    name = "attachment_search"
+    params = {"sort_by": "modified_at", "sort_ascending": "true", "has_attachment": "true"}
+    walk_fields = ("modified_at",)
 
 
 class TaskById(Tasks):
@@ -260,6 +291,7 @@ class Portfolios(Stream):
     parent = Workspaces
     params = {"workspace": "{workspace}", "owner": "me"}
     paid = True
+    walk_fields = ("current_status_update",)
     #: the hosted integration gave portfolios the projects' columns; these are not a portfolio's
     unreturned = ("completed", "completed_at", "completed_by", "created_from_template", "current_status",
                   "default_view", "due_date", "followers", "html_notes", "icon", "is_template", "modified_at",
@@ -393,6 +425,7 @@ class StatusUpdates(Stream):
     params = {"parent": "{gid}", "created_since": "{since}"}
     replication_method = INCREMENTAL
     replication_key = "created_at"
+    none_unless_parent_has = "current_status_update"
 
 
 class Goals(Stream):
@@ -434,6 +467,7 @@ class PortfolioStatusUpdates(StatusUpdates):
 
 
 Teams.column_from = ("users", TeamMembers)
+Teams.column_also_from = (TeamMemberships, "user")
 Portfolios.column_from = ("portfolio_items", PortfolioItems)
 
 #: The streams a catalog offers, in the order they are synced.

@@ -202,14 +202,32 @@ class _WorkspaceRecords:
         self.run, self.stream, self.partition, self.children = run, stream, partition, children
 
     def __call__(self, records: List[Dict[str, Any]]) -> List[Job]:
-        jobs = [self.child_listing(child, record["gid"]) for record in records for child in self.children]
-        if self.stream.name not in self.run.selected:
+        selected = self.stream.name in self.run.selected
+        filling = self.stream.column_from if selected else None
+        # A column another selected stream's listing holds anyway (teams' users: team_memberships)
+        # is filled from it, not asked for again.
+        also = self.stream.column_also_from if filling else None
+        also = also if also and also[0] in self.children else None
+        jobs: List[Job] = []
+        for record in records:
+            for child in self.children:
+                if child.none_unless_parent_has and record.get(child.none_unless_parent_has) is None:
+                    continue
+                if also and child is also[0]:
+                    record[filling[0]] = []
+                    fill = _Filling(self.run, child.name, self.stream.name, record, filling[0], also[1])
+                    jobs.append(self.child_listing(child, record["gid"], fill))
+                else:
+                    jobs.append(self.child_listing(child, record["gid"]))
+        if not selected:
             return jobs
-        if self.stream.column_from is None:
+        if filling is None:
             for record in records:
                 self.run.emit(self.stream.name, record)
             return jobs
-        column, child = self.stream.column_from
+        if also:
+            return jobs
+        column, child = filling
         fields = self.run.selected[self.stream.name].fields(column) or ["name"]
         for record in records:
             record[column] = []
@@ -217,11 +235,39 @@ class _WorkspaceRecords:
                                                 fields=fields, on_done=_SendWhenFilled(self.run, self.stream.name, record)))
         return jobs
 
-    def child_listing(self, child: type, gid: str) -> Job:
+    def child_listing(self, child: type, gid: str, filling: Optional["_Filling"] = None) -> Job:
         context = {"gid": gid}
         if child.name in self.run.since:  # an incremental child asks Asana for what is new (created_since)
             context["since"] = format_asana_time(self.run.since[child.name])
-        return self.run.reader.listing(self.partition, child, context, SendPage(self.run, child.name))
+        if filling is None:
+            return self.run.reader.listing(self.partition, child, context, SendPage(self.run, child.name))
+        column, field = self.stream.column_from[0], self.stream.column_also_from[1]
+        fields = self.run.selected[child.name].paths + [f"{field}.{p}" for p in
+                                                        self.run.selected[self.stream.name].fields(column)]
+        return self.run.reader.listing(self.partition, child, context, filling, fields=sorted(set(fields)),
+                                       on_done=filling.done)
+
+
+class _Filling:
+    """Handles a page of a child stream (team memberships) that also fills a column of its parent
+    (the team's users: each membership's user), and sends the parent once the listing is read."""
+
+    def __init__(self, run: Run, name: str, parent: str, record: Dict[str, Any], column: str, field: str):
+        self.run, self.name, self.parent, self.record = run, name, parent, record
+        self.column, self.field = column, field
+
+    def __call__(self, records: List[Dict[str, Any]]) -> List[Job]:
+        for record in records:
+            self.run.emit(self.name, record)
+            if record.get(self.field):
+                self.record[self.column].append(record[self.field])
+        return []
+
+    def done(self) -> List[Job]:
+        # in the order Asana lists a team's users (alphabetically)
+        self.record[self.column].sort(key=lambda user: ((user.get("name") or "").lower(), user.get("gid") or ""))
+        self.run.emit(self.parent, self.record)
+        return []
 
 
 class _SendWhenFilled:

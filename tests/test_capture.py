@@ -99,7 +99,7 @@ def test_what_an_event_says_changed():
 def test_a_projects_events_name_tasks_to_read_deletes_to_send_and_sections_to_list():
     capture, sink = capture_for(FAMILY, BOOKMARKED)
     finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
-    assert finder.token == "tok" and not finder.due
+    assert finder.token == "tok" and not finder.read.due
     finder.on_events([event("task", "1"), event("story", "9", "added", {"gid": "2", "resource_type": "task"}),
                       event("task", "3"), event("task", "3", "deleted", at="2026-05-01T09:30:00.000Z"),
                       event("section", "s1")])
@@ -181,23 +181,52 @@ def test_a_task_found_alone_goes_to_the_streams_its_place_says():
                                                  ("subtasks", "both"), ("tasks", "both")]
 
 
+def started(capture: Capture, workspace: str, workspace_events: bool = False) -> List[Any]:
+    """A workspace's first jobs, and what its events probe answered (402 unless `workspace_events`)."""
+    jobs = capture.workspace_page([workspace])
+    probe = capture.starts[workspace].events
+    assert [j.partition for j in jobs][:1] == [st.workspace_events_partition(workspace)] and probe
+    if workspace_events:
+        return probe.on_done(SimpleNamespace(sync="ws-token", expired=True))
+    return probe.on_fail(Skip("Payment Required", 402, f"/workspaces/{workspace}/events"))
+
+
 def test_search_answering_402_makes_the_workspace_free_and_reads_its_tasks_in_no_project():
     capture, _ = capture_for(FAMILY, BOOKMARKED)
     capture.workspaces.update({"w1", "w2"})
-    jobs = WorkspaceSearch(capture, "w1").on_fail(Skip("Payment Required", 402, "/workspaces/w1/tasks/search"))
-    assert capture.has_search == {"w1": False}
+    assert started(capture, "w1") == []  # the plan is not known yet
+    jobs = capture.searches["w1"].on_fail(Skip("Payment Required", 402, "/workspaces/w1/tasks/search"))
+    assert capture.has_search == {"w1": False} and capture.events_plan == {"w1": False}
     assert sorted(j.partition for j in jobs) == [st.workspace_partition("projects", "w1"), st.no_project_partition("w1")]
     assert capture.client.limiter.per_minute == 1500  # w2 may be paid: the budget stays
+
+
+def test_workspace_events_that_answer_make_each_project_read_only_what_they_name():
+    capture, sink = capture_for(FAMILY, BOOKMARKED)
+    jobs = started(capture, "w1", workspace_events=True)
+    assert jobs == []  # the plan is not known yet
+    jobs = capture.searches["w1"].on_records([])  # search answers: premium
+    assert [j.partition for j in jobs] == [st.workspace_partition("projects", "w1")]
+    assert capture.next_sync["w1"] == ("ws-token", capture.project_streams())
+    # a 412 (no usable token): every project is read in full; no project reads events of its own
+    project_jobs = capture.project_jobs("p1", "w1", "workspace")
+    assert project_jobs and not any(j.partition.endswith(":events") for j in project_jobs)
+    assert all(j.partition == st.project_partition("p1", "workspace") for j in project_jobs)
 
 
 def test_a_workspace_known_free_is_not_searched_and_one_searched_is_remembered():
     remembered = st.remember_plans(st.begin_run(BOOKMARKED, EARLIER, FAMILY), {"w1": False})
     capture, _ = capture_for(FAMILY, st.finish_run(remembered, []))
-    assert [j.partition for j in capture.workspace_page(["w1"])] == [
+    assert [j.partition for j in started(capture, "w1")] == [
         st.workspace_partition("projects", "w1"), st.no_project_partition("w1")]
     assert capture.client.limiter.per_minute == 150  # every workspace is free: a free plan's budget
     again, _ = capture_for(FAMILY, BOOKMARKED)
-    assert [j.partition for j in again.workspace_page(["w1"])] == [st.search_partition("w1")]
+    assert [j.partition for j in again.workspace_page(["w1"])] == [st.workspace_events_partition("w1"),
+                                                                    st.search_partition("w1")]
+    # a workspace whose events did not answer is not asked again for a day
+    told = st.remember_plans(st.begin_run(BOOKMARKED, EARLIER, FAMILY), {"w1": True}, events={"w1": False})
+    third, _ = capture_for(FAMILY, st.finish_run(told, []))
+    assert [j.partition for j in third.workspace_page(["w1"])] == [st.search_partition("w1")]
 
 
 def test_a_project_shard_reads_no_search_and_no_tasks_in_no_project():
@@ -228,7 +257,7 @@ def test_tasks_named_by_events_of_a_kept_token_look_for_stories_back_to_its_star
     sink.since = {n: st.parse_datetime(EARLIER) for n in sink.since}  # what the bookmarks would say now
     finder = ProjectEvents(capture, st.project_partition("p1", "events"), "p1", "w1")
     assert finder.token == "tok"
-    read = finder_of(finder.on_done(SimpleNamespace(sync="t2", expired=False))[0]) if finder.tasks else None
+    read = finder_of(finder.on_done(SimpleNamespace(sync="t2", expired=False))[0]) if finder.notes.tasks else None
     assert read is None
     finder.on_events([event("story", "s", "added", {"gid": "5", "resource_type": "task"})])
     read = next(finder_of(j) for j in finder.on_done(SimpleNamespace(sync="t2", expired=False)))
@@ -249,9 +278,8 @@ def test_projects_first_read_together_fall_due_for_their_daily_full_read_at_diff
 
 def test_a_search_that_fails_leaves_its_window_owed_to_the_next_run():
     capture, _ = capture_for(FAMILY, BOOKMARKED)
-    search = WorkspaceSearch(capture, "w1")
-    search.job()
-    search.on_fail(Skip("Forbidden", 403, "/workspaces/w1/tasks/search"))
+    started(capture, "w1")
+    capture.searches["w1"].on_fail(Skip("Forbidden", 403, "/workspaces/w1/tasks/search"))
     state = st.finish_run(capture.close(capture.state), [])
     assert st.owed_since(state, "w1") == st.parse_datetime(EARLIER)
     # the next run searches from there, not from its (later) bookmarks, and a full search settles it

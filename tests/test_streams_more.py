@@ -106,10 +106,20 @@ def test_a_full_run_lists_each_project_team_and_portfolio_once_and_each_task_sen
     assert routes["GET /team_memberships"] == len(export["teams"])
     paid_portfolios = [p for p in export["portfolios"] if p["workspace"]["gid"] not in free_of(export)]
     assert routes["GET /portfolio_memberships"] == len(paid_portfolios)
-    assert routes["GET /status_updates"] == readable + len(paid_portfolios)
-    # attachments: once per task or subtask sent (a first run's bound is start_date), and once per project
-    tasks = len({r["gid"] for r in run.records("tasks") + run.records("subtasks")})
-    assert routes["GET /attachments"] == tasks + readable
+    # a parent without a current status update has none: not asked
+    with_status = [p for p in export["projects"] + paid_portfolios if p.get("current_status_update")]
+    assert routes["GET /status_updates"] == len(with_status) < readable + len(paid_portfolios)
+    # attachments: once per project; on the free workspace once per task or subtask sent (a first run's
+    # bound is start_date); on the premium one only for those search says have attachments
+    free = free_of(export)
+    tasks = {t["gid"]: t for t in export["tasks"]}
+    sent = {r["gid"] for r in run.records("tasks") + run.records("subtasks")}
+    with_files = {a["parent"]["gid"] for a in export["attachments"] if a["parent"]["resource_type"] == "task"}
+    asked = [g for g in sent if tasks[g]["workspace"]["gid"] in free or g in with_files]
+    assert routes["GET /attachments"] == len(asked) + readable < len(sent) + readable
+    assert routes["GET /workspaces/{gid}/tasks/search"] >= 2  # the changed tasks, then those with attachments
+    # teams' users come from the team memberships read anyway
+    assert "GET /teams/{gid}/users" not in routes and all(t["users"] for t in run.records("teams"))
     of_projects = {a["gid"] for a in export["attachments"] if a["parent"]["resource_type"] == "project"}
     assert of_projects <= {a["gid"] for a in run.records("attachments")}
 
@@ -150,7 +160,9 @@ def test_a_quiet_run_costs_a_request_per_project_and_an_incremental_run_sends_ea
         for route in ("GET /attachments", "GET /memberships"):
             assert route not in routes, route
         paid_portfolios = [p for p in export["portfolios"] if p["workspace"]["gid"] not in free_of(export)]
-        assert routes["GET /status_updates"] == len(paid_portfolios)  # portfolios have no events
+        # portfolios have no events: one listing each that has a status update
+        assert routes.get("GET /status_updates", 0) == len([p for p in paid_portfolios
+                                                           if p.get("current_status_update")])
         for stream in ("attachments", "status_updates", "time_tracking_entries", "task_custom_field_values",
                        "project_memberships"):
             assert not quiet.records(stream), stream
@@ -324,6 +336,7 @@ class FakeCapture:
         import datetime as dt
         self.sink = FakeSink(wanted, {"status_updates": dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)})
         self.reader = FakeReader({name: None for name in wanted})
+        self.no_status_updates: set = set()
 
 
 @pytest.mark.parametrize("full, members, status, listed, incomplete", [

@@ -33,15 +33,15 @@ from tap_asana import state as st
 from tap_asana.capture.children import PROJECT_CHILDREN, ProjectChildren
 from tap_asana.capture.events import ProjectEvents, TaskByEvent
 from tap_asana.capture.family import BELOW_SUBTASKS, TaskFamily
-from tap_asana.capture.no_project import NoProjectTasks
 from tap_asana.capture.search import WorkspaceSearch
 from tap_asana.capture.sink import SendPage, Sink
 from tap_asana.capture.walk import ProjectWalk
+from tap_asana.capture.workspace import BY_EVENTS, BY_WORKSPACE_EVENTS, WALKED, ProjectsListing, WorkspaceStart
 from tap_asana.client import FREE_PLAN_PER_MINUTE, AsanaClient
 from tap_asana.config import Config
 from tap_asana.reader import Reader
 from tap_asana.scheduler import Job
-from tap_asana.streams import STREAMS, Projects, Sections, Tasks
+from tap_asana.streams import STREAMS, Attachments, Projects, Sections, Tasks
 
 
 def _descends(stream: type, ancestor: type) -> bool:
@@ -91,7 +91,13 @@ class Capture:
         #: again this often, whatever its sync token says (never if zero)
         self.full_read_every = dt.timedelta(hours=config.safety_read_hours)
         self.cursors: Dict[str, Any] = {}  # partition read unit by unit -> its cursor (cursors.py)
+        self.searches: Dict[str, WorkspaceSearch] = {}  # workspace -> its search this run
+        self.no_status_updates: set = set()  # projects without a current status update: none to list
+        # partition -> what to keep of projects' full reads once it is done (the search that read them)
+        self.reads_after: Dict[str, Dict[str, str]] = {}
         self.has_search: Dict[str, bool] = {}  # workspace -> plan found this run
+        self.events_plan: Dict[str, bool] = {}  # workspace -> whether its events could be read whole
+        self.starts: Dict[str, WorkspaceStart] = {}  # workspace -> what the run knows of it, and when
         self.workspaces: set = set()
         self.free: set = set()  # workspaces found (or known) to have no search
         # workspace -> where a later run must read its tasks in no project from (a search or a
@@ -107,19 +113,25 @@ class Capture:
     def workspace(self, gid: str) -> List[Job]:
         if not any(self.sink.wants(n) for n in BELOW_WORKSPACE):
             return []
-        if not self.wanted:
-            return self.projects(gid, "events")
-        if self.shard:
-            return self.projects(gid, "events")
+        if not self.wanted or self.shard:
+            # Without the task family nothing below projects is found by events: no search, no
+            # workspace events. A shard of projects reads only them: no search (it would find the
+            # whole workspace's tasks), no workspace events (they tell of every project).
+            return self.projects(gid, BY_EVENTS)
+        start = self.starts[gid] = WorkspaceStart(self, gid)
+        jobs = start.jobs()
         if st.has_search(self.state, gid, self.PLAN_CHECK_EVERY) is False:
-            return self.plan_known(gid, search=False, found_now=False)
-        return [WorkspaceSearch(self, gid).job()]
+            return jobs + self.plan_known(gid, search=False, found_now=False)
+        self.searches[gid] = WorkspaceSearch(self, gid)
+        return jobs + [self.searches[gid].job()]
 
     def partition_done(self, partition: str, state: Mapping[str, Any]) -> Dict[str, Any]:
-        project = st.project_of(partition)
+        project, resource = st.project_of(partition), st.events_resource_of(partition)
         state = dict(state)
-        if project in self.next_sync:
-            state = st.keep_sync_token(state, project, *self.next_sync.pop(project))
+        for read, found in self.reads_after.pop(partition, {}).items():
+            state = st.keep_project(state, read, found, self.phase(read) if found else dt.timedelta())
+        if resource in self.next_sync:
+            state = st.keep_sync_token(state, resource, *self.next_sync.pop(resource))
         if project in self.next_read:
             state = st.keep_project(state, project, *self.next_read.pop(project))
         return state
@@ -129,7 +141,7 @@ class Capture:
         carries its old one over): those replace the old tokens, even on a resumed run whose
         projects were all done before the interruption. A run without the family uses no
         token and leaves them; one that could not list some projects keeps the rest."""
-        state = st.remember_plans(state, self.has_search, self.owed)
+        state = st.remember_plans(state, self.has_search, self.owed, self.events_plan)
         if not self.wanted:
             return state
         return st.adopt_tokens(state, keep_old="projects" in self.reader.incomplete)
@@ -141,6 +153,8 @@ class Capture:
             self.has_search[workspace] = search
         if search and not self.shard:
             self.family.search_owned.add(workspace)
+            if self.sink.wants(Attachments.name):
+                self.family.attachments_searched.add(workspace)
         if not search:
             self.free.add(workspace)
             # Asana's budget is the domain's: 150 a minute on a free one (asana-api.md 5). Lowered
@@ -148,14 +162,14 @@ class Capture:
             # organization does not slow the organization's reads.
             if self.free >= self.workspaces and "requests_per_minute" not in self.config.explicit:
                 self.client.limit_rate(FREE_PLAN_PER_MINUTE)
-        jobs = self.projects(workspace, "events")
-        return jobs if search else jobs + NoProjectTasks(self, workspace).jobs()
+        return self.starts[workspace].plan_known(search)
 
     def search_failed(self, workspace: str) -> List[Job]:
         """Search failed halfway: walk every project for what changed since the bookmarks
         (a first run walks them anyway); what lies below the tasks is read by whatever finds them."""
         self.family.search_owned.discard(workspace)
-        return self.projects(workspace, "walk", emit=False) if self.all_bookmarked() else []
+        self.family.attachments_searched.discard(workspace)
+        return self.projects(workspace, WALKED, emit=False) if self.all_bookmarked() else []
 
     def project_streams(self) -> List[str]:
         """The streams read below a project this run: what its sync token covers."""
@@ -203,8 +217,16 @@ class Capture:
         last run's). A project's `first` full read is dated a share of a day earlier, drawn
         from its gid, so that projects first read together are not all due for their daily
         full read in the same run."""
-        phase = self.full_read_every * (zlib.crc32(project.encode()) % 1000 / 1000) if first else dt.timedelta()
-        self.next_read[project] = (fingerprint, phase)
+        self.next_read[project] = (fingerprint, self.phase(project) if first else dt.timedelta())
+
+    def keep_read_after(self, partition: str, project: str, fingerprint: Optional[str]) -> None:
+        """What a project's full read found (None: its last one carries over), kept when `partition`
+        is done (the workspace's search that found it; the projects listing of a project not read)."""
+        self.reads_after.setdefault(partition, {})[project] = fingerprint
+
+    def phase(self, project: str) -> dt.timedelta:
+        """How much earlier a project's first full read is dated, drawn from its gid."""
+        return self.full_read_every * (zlib.crc32(project.encode()) % 1000 / 1000)
 
     # --- units and cursors: a stopped run resumes where it got to --------------------------------
     def cursor_of(self, partition: str, make: Callable[[Optional[str]], Any]) -> Any:
@@ -254,12 +276,14 @@ class Capture:
 
     def projects(self, workspace: str, how: str, emit: bool = True) -> List[Job]:
         """The workspace's projects listing, then each project's jobs."""
-        return [_ProjectsListing(self, workspace, how, emit).job()]
+        return [ProjectsListing(self, workspace, how, emit).job()]
 
     def project_jobs(self, project: str, workspace: str, how: str) -> List[Job]:
         partition = st.project_partition(project, how)
-        if how == "walk":
+        if how == WALKED:
             return [ProjectWalk(self, partition, project, subtasks=self.opens_subtasks()).job()]
+        if how == BY_WORKSPACE_EVENTS:
+            return self.starts[workspace].project_jobs(partition, project)
         if self.wanted:
             return [ProjectEvents(self, partition, project, workspace).job()]
         # Without the task family no events are read: what hangs below the project is read whole.
@@ -268,27 +292,3 @@ class Capture:
 
     def sections(self, partition: str, project: str) -> Job:
         return self.reader.listing(partition, Sections, {"gid": project}, SendPage(self.sink, "sections"))
-
-
-class _ProjectsListing:
-    def __init__(self, capture: Capture, workspace: str, how: str, emit: bool):
-        self.capture, self.workspace, self.how = capture, workspace, how
-        self.partition = st.workspace_partition("projects", workspace)
-        self.emit = emit and capture.sink.wants("projects") and not st.is_done(capture.state, self.partition)
-
-    def job(self) -> Job:
-        fields = None if self.capture.sink.wants("projects") else ["name"]
-        return self.capture.reader.listing(self.partition, Projects, {"workspace": self.workspace},
-                                           self.on_records, fields=fields)
-
-    def on_records(self, records: List[Dict[str, Any]]) -> List[Job]:
-        jobs: List[Job] = []
-        shard = self.capture.shard
-        for project in records:
-            if shard and project["gid"] not in shard:
-                continue
-            if self.emit:
-                self.capture.sink.emit("projects", project)
-            if not st.is_done(self.capture.state, st.project_partition(project["gid"], self.how)):
-                jobs += self.capture.project_jobs(project["gid"], self.workspace, self.how)
-        return jobs

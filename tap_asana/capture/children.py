@@ -44,7 +44,8 @@ class ProjectChildren:
                                            _Send(sink, ProjectMemberships.name, NO_SHIFT)))
             else:
                 reader.incomplete.add(ProjectMemberships.name)  # not listed: no ACTIVATE_VERSION this run
-        if sink.wants(StatusUpdates.name) and (full or status_updates):
+        if sink.wants(StatusUpdates.name) and (status_updates or full and self.project not in
+                                                  self.capture.no_status_updates):
             since = format_asana_time(sink.since[StatusUpdates.name] - shift)
             jobs.append(reader.listing(self.partition, StatusUpdates, {"gid": self.project, "since": since},
                                        _Send(sink, StatusUpdates.name, shift)))

@@ -61,6 +61,9 @@ class TaskFamily:
         #: workspaces whose search reads what lies below their changed tasks this run: a task
         #: another finder meets there is only sent (search met it too, if it changed)
         self.search_owned: set = set()
+        #: workspaces where search says which tasks have attachments: no task is asked for its
+        #: attachments unless search named it (capture/attachments.py)
+        self.attachments_searched: set = set()
 
     def found(self, partition: str, task: Dict[str, Any], name: str, walk: bool,
               shift: dt.timedelta = NO_SHIFT, named: Container[str] = (), below: Optional[bool] = None) -> List[Job]:
@@ -78,14 +81,12 @@ class TaskFamily:
         if not below:
             return jobs
         modified = parse_asana_time(task["modified_at"]) if task.get("modified_at") else None
+        searched = (task.get("workspace") or {}).get("gid") in self.attachments_searched
         for child in PER_TASK:
+            if child is Attachments and searched:
+                continue  # search says which tasks have attachments (capture/attachments.py)
             if self.sink.wants(child.name) and (modified is None or modified >= self.sink.since[child.name] - shift):
-                read = self.children_read[child.name]
-                before = read.get(gid)
-                if before is None or shift > before:
-                    read[gid] = shift
-                    jobs.append(self.reader.listing(partition, child, {"gid": gid},
-                                                    _CreatedOf(self.sink, child.name, shift, before)))
+                jobs += self.read_below(partition, gid, child, shift)
         if walk and self.opens and task.get("num_subtasks"):
             before = self.walked.get(gid)
             if before is None or shift > before:
@@ -93,6 +94,15 @@ class TaskFamily:
                 jobs.append(self.reader.listing(partition, Subtasks, {"gid": gid},
                                                 _SubtasksOf(self, partition, shift, named), fields=self.fields))
         return jobs
+
+    def read_below(self, partition: str, gid: str, child: type, shift: dt.timedelta) -> List[Job]:
+        """List a task's stories (or attachments), once a run, or again with a wider look-back."""
+        read = self.children_read[child.name]
+        before = read.get(gid)
+        if before is not None and shift <= before:
+            return []
+        read[gid] = shift
+        return [self.reader.listing(partition, child, {"gid": gid}, _CreatedOf(self.sink, child.name, shift, before))]
 
     def found_alone(self, partition: str, task: Dict[str, Any], shift: dt.timedelta,
                     named: Container[str] = (), walk: bool = False, below: Optional[bool] = None) -> List[Job]:

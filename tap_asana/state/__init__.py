@@ -29,14 +29,16 @@ is a day old; what that read found (``fingerprint``) lets the next one send only
 """
 from __future__ import annotations
 
-from tap_asana.state.checks import (StateError, validate)  # noqa: F401
-from tap_asana.state.adopt import (Note, adopt)  # noqa: F401
-from tap_asana.state.partitions import (WORKSPACES_PARTITION, done_projects, no_project_partition,
+from tap_asana.state.checks import (StateError, validate)
+from tap_asana.state.adopt import (Note, adopt)
+from tap_asana.state.partitions import (WORKSPACES_PARTITION, attachments_partition, done_projects, events_resource_of, no_project_partition,
     project_of, project_partition, search_partition, stream_of, unit_of, unit_partition,
-    workspace_partition)  # noqa: F401
+    workspace_events_partition, workspace_partition)
 from tap_asana.state.runs import (begin_run, bookmark, cursor, finish_run, format_time, is_done, mark_done,
-    run_started_at, set_cursors)  # noqa: F401
+    run_started_at, set_cursors)
 from tap_asana.state.tokens import (adopt_tokens, fingerprint, full_read_due, keep_project, keep_sync_token,
-    last_read_in_full, sync_token, token_taken)  # noqa: F401
-from tap_asana.state.plans import (has_search, owed_since, remember_plans)  # noqa: F401
-from tap_asana.config import parse_datetime  # noqa: F401  (callers read the state's times with it)
+    last_read_in_full, sync_token, token_taken)
+from tap_asana.state.plans import (has_search, has_workspace_events, owed_since, remember_plans)
+from tap_asana.config import parse_datetime  # callers read the state's times with it
+
+__all__ = ["Note", "StateError", "WORKSPACES_PARTITION", "adopt", "adopt_tokens", "attachments_partition", "begin_run", "bookmark", "cursor", "done_projects", "events_resource_of", "fingerprint", "finish_run", "format_time", "full_read_due", "has_search", "has_workspace_events", "is_done", "keep_project", "keep_sync_token", "last_read_in_full", "mark_done", "no_project_partition", "owed_since", "parse_datetime", "project_of", "project_partition", "remember_plans", "run_started_at", "search_partition", "set_cursors", "stream_of", "sync_token", "token_taken", "unit_of", "unit_partition", "validate", "workspace_events_partition", "workspace_partition"]

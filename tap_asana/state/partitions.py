@@ -9,13 +9,16 @@ from typing import Any, List, Mapping, Optional, Tuple
 #   "<stream>:<workspace>"         a workspace-level listing (users, tags, teams, portfolios, projects)
 #   "search:<workspace>"           the search for a workspace's changed tasks
 #   "tasks-of:<workspace>"         the workspace's tasks in no project
+#   "attachments:<workspace>"      the search for the workspace's changed tasks with attachments
+#   "events:<workspace>"           the workspace's events (Enterprise+), and what they name
 #   "project:<gid>:<how>"          one project with all below it, named by how its tasks are reached
 #                                  (a project done one way is not done another way)
 #   "<partition>/<task gid>"       a unit of a partition: one task it found and all read below that
 #                                  task; a partition is done when its units are (``cursor`` below)
 
 #: the stream `currently_syncing` names while a partition of each kind is open
-_STREAM_OF_KIND = {"project": "tasks", "search": "subtasks", "tasks-of": "tasks"}
+_STREAM_OF_KIND = {"project": "tasks", "search": "subtasks", "tasks-of": "tasks", "attachments": "attachments",
+                   "events": "tasks"}
 
 
 #: the partition of the workspaces listing (never checkpointed: it is read again on resume)
@@ -32,6 +35,22 @@ def search_partition(workspace: str) -> str:
 
 def no_project_partition(workspace: str) -> str:
     return f"tasks-of:{workspace}"
+
+
+def attachments_partition(workspace: str) -> str:
+    return f"attachments:{workspace}"
+
+
+def workspace_events_partition(workspace: str) -> str:
+    return f"events:{workspace}"
+
+
+def events_resource_of(partition: str) -> Optional[str]:
+    """The resource whose events a partition reads (a project's, or a workspace's), else None."""
+    kind, _, rest = partition.partition(":")
+    if kind == "events":
+        return rest.split("/")[0]
+    return project_of(partition)
 
 
 def project_partition(project: str, how: str) -> str:

@@ -21,16 +21,34 @@ def has_search(state: Mapping[str, Any], workspace: str, every: dt.timedelta) ->
     return plan["search"] if parse_datetime(run_started_at(state)) - checked < every else None
 
 
+def has_workspace_events(state: Mapping[str, Any], workspace: str, every: dt.timedelta) -> Optional[bool]:
+    """Whether the workspace's events could be read (Enterprise+, ``getWorkspaceEvents``), as last
+    checked, if that was less than `every` ago."""
+    plan = state.get("plans", {}).get(workspace)
+    if not isinstance(plan, dict) or not isinstance(plan.get("workspace_events"), bool):
+        return None
+    try:
+        checked = parse_datetime(plan["events_checked"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return plan["workspace_events"] if parse_datetime(run_started_at(state)) - checked < every else None
+
+
 def remember_plans(state: Mapping[str, Any], plans: Mapping[str, bool],
-                   owed: Mapping[str, Optional[dt.datetime]] = {}) -> Dict[str, Any]:
-    """Record which workspaces this run found to have search, and the workspaces whose tasks in
-    no project this run could not read in full: `owed` maps each to the time the next run must
-    read them from (None: read in full, nothing owed any more)."""
+                   owed: Mapping[str, Optional[dt.datetime]] = {},
+                   events: Mapping[str, bool] = {}) -> Dict[str, Any]:
+    """Record which workspaces this run found to have search (`plans`) and workspace events
+    (`events`), and the workspaces whose tasks in no project this run could not read in full:
+    `owed` maps each to the time the next run must read them from (None: read in full, nothing
+    owed any more)."""
     new = copy.deepcopy(dict(state))
     started = run_started_at(new)
     for workspace, search in plans.items():
         entry = new.setdefault("plans", {}).setdefault(workspace, {})
         entry.update(search=search, checked=started)
+    for workspace, readable in events.items():
+        new.setdefault("plans", {}).setdefault(workspace, {}).update(workspace_events=readable,
+                                                                     events_checked=started)
     for workspace, since in owed.items():
         entry = new.setdefault("plans", {}).setdefault(workspace, {})
         if since is None:
