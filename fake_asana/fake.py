@@ -149,6 +149,10 @@ class FakeAsana:
     def reset_stats(self) -> None:
         self.meter.reset()
 
+    def mutations(self) -> Dict[str, Any]:
+        """What `GET /_control/mutations` answers: the mutations applied so far, and how many wait."""
+        return self.control.handle("GET", "/_control/mutations", b"")[1]
+
     def violations(self) -> Dict[str, Any]:
         """What `GET /_control/violations` answers: the requests that broke Asana's contract."""
         return self.control.violations()

@@ -16,15 +16,25 @@ from tap_asana.client import format_asana_time, parse_asana_time
 from tests.tapkit import assert_valid_singer, catalog_for, config_for, run_tap
 
 FAMILY = ["projects", "sections", "tasks", "subtasks", "stories"]
-PLANS = ["premium", "free"]
+#: premium: a premium organization (beside a free workspace); free: every workspace free;
+#: enterprise: an Enterprise+ organization read with a service account (its events read whole)
+PLANS = ["premium", "free", "enterprise"]
+
+
+def config_of(fake: FakeAsana, **extra: Any) -> Dict[str, Any]:
+    """The tap's config for the fake's plan: a service account's token on Enterprise+."""
+    if fake.options.plan == "enterprise":
+        extra.setdefault("access_token", fake.options.service_account_token)
+    return config_for(fake, **extra)
 
 
 @contextlib.contextmanager
 def synced(tmp_path, plan: str, seed: int, **options: Any) -> Iterator[Tuple[FakeAsana, Any, str]]:
     """A fake Asana after a first run of the task family; yields the fake, that run and the
-    gid of the workspace under test (the organization is premium unless every workspace is free)."""
-    with FakeAsana(preset="tiny", seed=seed, free_workspaces=plan == "free", **options) as fake:
-        first = run_tap(tmp_path / "first", config_for(fake), catalog_for(FAMILY))
+    gid of the workspace under test (the organization: premium, Enterprise+, or free)."""
+    fake_plan = {"premium": "mixed"}.get(plan, plan)
+    with FakeAsana(preset="tiny", seed=seed, plan=fake_plan, **options) as fake:
+        first = run_tap(tmp_path / "first", config_of(fake), catalog_for(FAMILY))
         assert first.returncode == 0, first.stderr
         org = next(w["gid"] for w in fake.export()["workspaces"] if w["is_organization"])
         yield fake, first, org
@@ -101,7 +111,7 @@ def test_edits_deletes_moves_tasks_in_no_project_and_sections_all_come_through(t
         section = next(s for s in export["sections"] if s["project"]["gid"] == one["projects"][0]["gid"])
         renamed = fake.mutate("rename_section", gids=[section["gid"]])
         fake.reset_stats()
-        second = run_tap(tmp_path / "second", config_for(fake), catalog_for(FAMILY), state=first.final_state)
+        second = run_tap(tmp_path / "second", config_of(fake), catalog_for(FAMILY), state=first.final_state)
         assert second.returncode == 0, second.stderr
         assert_valid_singer(second)
         tasks = sent(second, "tasks")
@@ -121,14 +131,17 @@ def test_edits_deletes_moves_tasks_in_no_project_and_sections_all_come_through(t
         assert orphan in tasks and tasks[orphan]["projects"] == []
         # a renamed section: that project's sections listed again, no others
         assert sent(second, "sections")[section["gid"]]["name"] == renamed["names"][0]
-        assert routes_of(fake).get("GET /projects/{gid}/sections") == 1
+        if plan == "enterprise":  # the workspace's event names the section, not its project: read by gid
+            assert routes_of(fake).get("GET /sections/{gid}") == 1 and "GET /projects/{gid}/sections" not in routes_of(fake)
+        else:
+            assert routes_of(fake).get("GET /projects/{gid}/sections") == 1
         # a full-table stream not read whole this run tells targets to drop nothing
         assert "sections" not in {m["stream"] for m in second.messages if m["type"] == "ACTIVATE_VERSION"}
 
         # Nothing changed: no listing of tasks or sections, a request per project and a constant
         # per workspace (free: a listing per user for tasks in no project)
         fake.reset_stats()
-        quiet = run_tap(tmp_path / "quiet", config_for(fake), catalog_for(FAMILY), state=second.final_state)
+        quiet = run_tap(tmp_path / "quiet", config_of(fake), catalog_for(FAMILY), state=second.final_state)
         assert quiet.returncode == 0, quiet.stderr
         routes, export = routes_of(fake), fake.export()
         # Search looks 5 minutes back (its index lags): what changed just before the last run may
@@ -139,7 +152,12 @@ def test_edits_deletes_moves_tasks_in_no_project_and_sections_all_come_through(t
         assert routes.get("GET /tasks/{gid}/stories", 0) <= len(again)
         assert not any(r.startswith(("GET /tasks/{gid}/subtasks", "GET /projects/{gid}/sections")) or r == "GET /tasks/{gid}"
                        for r in routes), routes
-        assert routes["GET /events"] == len(export["projects"])
+        if plan == "enterprise":  # the organization's events whole; the other workspace's per project, not
+            # asked for its whole events again (it answered 402 a run ago: remembered for a day)
+            others = [p for p in export["projects"] if p["workspace"]["gid"] != ws]
+            assert routes["GET /workspaces/{gid}/events"] == 1 and routes.get("GET /events", 0) == len(others)
+        else:
+            assert routes["GET /events"] == len(export["projects"])
         users = len({u["gid"] for u in export["users"]})
         assert fake.stats()["total"] <= len(export["projects"]) + users + 6 * len(export["workspaces"]), routes
         assert not [r for r in quiet.records("tasks") if r["gid"] in (one["gid"], two["gid"])]  # moves: not again
@@ -150,14 +168,14 @@ def test_a_subtask_change_asana_does_not_bubble_up_comes_through_search_or_the_d
     with synced(tmp_path, plan, seed=32, bubble_subtask_changes=False) as (fake, first, ws):
         sub = deepest(fake.export(), ws)
         changed = fake.mutate("modify_tasks", gids=[sub["gid"]])["tasks"][0]
-        second = run_tap(tmp_path / "second", config_for(fake), catalog_for(FAMILY), state=first.final_state)
+        second = run_tap(tmp_path / "second", config_of(fake), catalog_for(FAMILY), state=first.final_state)
         assert second.returncode == 0, second.stderr
-        if plan == "premium":  # search finds every modified subtask, bubbling or not
+        if plan != "free":  # search finds every modified subtask, bubbling or not
             assert sent(second, "subtasks")[sub["gid"]]["name"] == changed["name"]
             return
         # free: nothing tells of it until the project's daily full read (the README's bound)
         assert sub["gid"] not in sent(second, "subtasks")
-        third = run_tap(tmp_path / "third", config_for(fake), catalog_for(FAMILY), state=a_day_later(second.final_state))
+        third = run_tap(tmp_path / "third", config_of(fake), catalog_for(FAMILY), state=a_day_later(second.final_state))
         assert third.returncode == 0, third.stderr
         assert "last read in full a day ago" in third.stderr
         assert sent(third, "subtasks")[sub["gid"]]["name"] == changed["name"]
@@ -172,16 +190,21 @@ def test_an_expired_sync_token_reads_the_project_in_full_and_sends_what_changed_
                        and len(top_in(export, p["gid"])) >= 3)
         members = top_in(export, project["gid"])
         edited = fake.mutate("modify_tasks", gids=[members[0]], lose_events=True)["tasks"][0]
-        fake.mutate("expire_sync_tokens", gids=[project["gid"]])
+        # the stream whose token expires: the project's own, or on Enterprise+ the workspace's
+        stream = ws if plan == "enterprise" else project["gid"]
+        fake.mutate("expire_sync_tokens", gids=[stream])
         fake.reset_stats()
-        second = run_tap(tmp_path / "second", config_for(fake), catalog_for(FAMILY), state=first.final_state)
+        second = run_tap(tmp_path / "second", config_of(fake), catalog_for(FAMILY), state=first.final_state)
         assert second.returncode == 0, second.stderr
-        assert f"Sync token of project {project['gid']} expired" in second.stderr
+        kind = "workspace" if plan == "enterprise" else "project"
+        assert f"Sync token of {kind} {stream} expired" in second.stderr
         assert routes_of(fake)["GET /tasks"] >= 1  # the project's tasks listed again
         assert sent(second, "tasks")[edited["gid"]]["name"] == edited["name"]  # its event was lost
         assert not set(members[1:]) & set(sent(second, "tasks"))  # what did not change is not sent again
         tokens = second.final_state["sync_tokens"]
-        assert tokens[project["gid"]]["sync"] != first.final_state["sync_tokens"][project["gid"]]["sync"]
+        assert tokens[stream]["sync"] != first.final_state["sync_tokens"][stream]["sync"]
+        if plan == "enterprise":
+            assert project["gid"] not in tokens  # no project has a token of its own
         read = second.final_state["projects"][project["gid"]]
         assert read["read_in_full"] == second.final_state["bookmarks"]["tasks"]["modified_at"] and read["fingerprint"]
 
@@ -201,11 +224,11 @@ def test_tasks_in_no_project_are_tasks(tmp_path, plan):
         got = sent(first, "tasks")
         # a free workspace has no search: a task in no project that nobody is assigned reaches no API call
         assert orphans - unassigned <= set(got)
-        assert bool(unassigned & set(got)) == (plan == "premium")
+        assert bool(unassigned & set(got)) == (plan != "free")
         assigned = sorted(orphans - unassigned)[0]
         changed = fake.mutate("modify_tasks", gids=[assigned])["tasks"][0]
         fake.reset_stats()
-        second = run_tap(tmp_path / "second", config_for(fake), catalog_for(FAMILY), state=first.final_state)
+        second = run_tap(tmp_path / "second", config_of(fake), catalog_for(FAMILY), state=first.final_state)
         assert second.returncode == 0, second.stderr
         assert sent(second, "tasks")[assigned]["name"] == changed["name"]
 
@@ -214,11 +237,11 @@ def test_a_free_workspace_is_not_asked_for_search_again_until_a_day_has_passed(t
     with synced(tmp_path, "free", seed=35) as (fake, first, _):
         assert first.final_state["plans"] and not any(p["search"] for p in first.final_state["plans"].values())
         fake.reset_stats()
-        second = run_tap(tmp_path / "second", config_for(fake), catalog_for(FAMILY), state=first.final_state)
+        second = run_tap(tmp_path / "second", config_of(fake), catalog_for(FAMILY), state=first.final_state)
         assert second.returncode == 0, second.stderr
         assert "GET /workspaces/{gid}/tasks/search" not in routes_of(fake)
         fake.reset_stats()
-        third = run_tap(tmp_path / "third", config_for(fake), catalog_for(FAMILY), state=a_day_later(second.final_state))
+        third = run_tap(tmp_path / "third", config_of(fake), catalog_for(FAMILY), state=a_day_later(second.final_state))
         assert third.returncode == 0, third.stderr
         assert routes_of(fake)["GET /workspaces/{gid}/tasks/search"] == len(fake.export()["workspaces"])
 
@@ -274,7 +297,7 @@ def test_deletes_are_sent_once_with_the_deleted_events_time(tmp_path):
         if task is None:
             pytest.skip("no task in two projects in this dataset")
         fake.mutate("delete_tasks", gids=[task["gid"]])
-        second = run_tap(tmp_path / "second", config_for(fake), catalog_for(FAMILY), state=first.final_state)
+        second = run_tap(tmp_path / "second", config_of(fake), catalog_for(FAMILY), state=first.final_state)
         assert second.returncode == 0, second.stderr
         # named by the deleted events of both its projects, sent once per stream
         marks = [r for r in second.records("tasks") if r["gid"] == task["gid"]]
