@@ -189,7 +189,8 @@ class Run:
                 jobs.append(self.reader.listing(partition, stream, {"workspace": ws["gid"]},
                                                 _WorkspaceRecords(self, stream, partition, children),
                                                 fields=None if stream.name in self.selected else ["name"]))
-        return jobs + self.capture.workspace_page([ws["gid"] for ws in workspaces])
+        organizations = {ws["gid"] for ws in workspaces if ws.get("is_organization")}
+        return jobs + self.capture.workspace_page([ws["gid"] for ws in workspaces], organizations)
 
 
 class _WorkspaceRecords:

@@ -223,6 +223,9 @@ def test_a_workspace_known_free_is_not_searched_and_one_searched_is_remembered()
     again, _ = capture_for(FAMILY, BOOKMARKED)
     assert [j.partition for j in again.workspace_page(["w1"])] == [st.workspace_events_partition("w1"),
                                                                     st.search_partition("w1")]
+    # a workspace that is no organization cannot be Enterprise+: its events are not asked for
+    plain, _ = capture_for(FAMILY, BOOKMARKED)
+    assert [j.partition for j in plain.workspace_page(["w1"], organizations=set())] == [st.search_partition("w1")]
     # a workspace whose events did not answer is not asked again for a day
     told = st.remember_plans(st.begin_run(BOOKMARKED, EARLIER, FAMILY), {"w1": True}, events={"w1": False})
     third, _ = capture_for(FAMILY, st.finish_run(told, []))

@@ -1,7 +1,7 @@
 """Change capture: how a workspace's projects, sections, tasks, subtasks, stories (and what else
 hangs below projects and tasks) are found.
 
-The run (``sync.py``) calls three methods: ``workspace_page(gids)`` for the jobs that read
+The run (``sync.py``) calls three methods: ``workspace_page(gids, organizations)`` for the jobs that read
 what hangs below a page of workspaces, ``partition_done(partition, state)`` when a partition is finished (a
 project's next sync token goes into the state then), and ``close(state)`` once the run has
 finished. What is found goes to the run through its ``Sink`` (``sink.py``).
@@ -105,12 +105,12 @@ class Capture:
         self.owed: Dict[str, Optional[dt.datetime]] = {}
 
     # --- what the run calls ---------------------------------------------------------------------
-    def workspace_page(self, gids: List[str]) -> List[Job]:
-        """The jobs below a page of workspaces."""
+    def workspace_page(self, gids: List[str], organizations: Optional[Container[str]] = None) -> List[Job]:
+        """The jobs below a page of workspaces (`organizations`: those of them that are, all if None)."""
         self.workspaces.update(gids)
-        return [job for gid in gids for job in self.workspace(gid)]
+        return [job for gid in gids for job in self.workspace(gid, organizations is None or gid in organizations)]
 
-    def workspace(self, gid: str) -> List[Job]:
+    def workspace(self, gid: str, organization: bool = True) -> List[Job]:
         if not any(self.sink.wants(n) for n in BELOW_WORKSPACE):
             return []
         if not self.wanted or self.shard:
@@ -118,7 +118,7 @@ class Capture:
             # workspace events. A shard of projects reads only them: no search (it would find the
             # whole workspace's tasks), no workspace events (they tell of every project).
             return self.projects(gid, BY_EVENTS)
-        start = self.starts[gid] = WorkspaceStart(self, gid)
+        start = self.starts[gid] = WorkspaceStart(self, gid, organization)
         jobs = start.jobs()
         if st.has_search(self.state, gid, self.PLAN_CHECK_EVERY) is False:
             return jobs + self.plan_known(gid, search=False, found_now=False)

@@ -20,8 +20,8 @@ BY_EVENTS, BY_WORKSPACE_EVENTS, WALKED = "events", "workspace", "walk"
 
 
 class WorkspaceStart:
-    def __init__(self, capture: Any, workspace: str):
-        self.capture, self.workspace = capture, workspace
+    def __init__(self, capture: Any, workspace: str, organization: bool = True):
+        self.capture, self.workspace, self.organization = capture, workspace, organization
         self.search: Optional[bool] = None  # the plan: whether search answers
         self.events: Optional[WorkspaceEvents] = None  # the workspace's events, if they are read
         self.whole: Optional[bool] = None  # whether they are (None: not known yet)
@@ -30,7 +30,7 @@ class WorkspaceStart:
     def jobs(self) -> List[Job]:
         """The requests that tell what is not known from the state yet."""
         known = st.has_workspace_events(self.capture.state, self.workspace, self.capture.PLAN_CHECK_EVERY)
-        if known is False:
+        if known is False or not self.organization:  # service accounts, and Enterprise+, are organizations
             return self.events_known(whole=False)
         self.events = WorkspaceEvents(self.capture, self.workspace, self)
         return [self.events.job()]
