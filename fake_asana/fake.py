@@ -147,6 +147,7 @@ class FakeAsana:
         return self.meter.snapshot()
 
     def reset_stats(self) -> None:
+        """Zeroes the counters and empties the request and violation logs."""
         self.meter.reset()
 
     def mutations(self) -> Dict[str, Any]:
@@ -164,7 +165,7 @@ class FakeAsana:
         return export(self.store, self.restrictions, self.options)
 
     def requests(self) -> List[str]:
-        """The last 10,000 request lines, `METHOD /path?query`."""
+        """The last 10,000 request lines since the start or `reset_stats`, `METHOD /path?query`."""
         return self.meter.lines()
 
     def config(self) -> Dict[str, Any]:

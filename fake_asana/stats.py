@@ -23,6 +23,7 @@ class Stats:
     def reset(self) -> None:
         with self._lock:
             self._total = 0
+            self._lines.clear()
             self._by_route: Dict[str, Counter] = defaultdict(Counter)
             self._faults: Counter = Counter({k: 0 for k in FAULT_KINDS})
             self._max_in_flight = self._in_flight

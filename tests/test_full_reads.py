@@ -4,6 +4,7 @@ the real CLI against the fake Asana."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -34,3 +35,57 @@ def test_start_date_holds_for_tasks_and_subtasks_on_a_first_run(tmp_path, plan):
     expected = expected_records(export, since, free_workspaces=free)
     for stream in ("tasks", "subtasks"):
         assert {r["gid"] for r in run.records(stream)} == set(expected[stream]), stream
+
+
+def a_day_later(state):
+    """The state as a run 25 hours later finds it: every project's last full read and every plan
+    check a day old (the fake's clock could jump instead, but the tap rightly distrusts a server
+    clock that far from this machine's)."""
+    state = json.loads(json.dumps(state))
+
+    def back(value: str) -> str:
+        return format_asana_time(parse_asana_time(value) - dt.timedelta(hours=25))
+    for entry in state.get("projects", {}).values():
+        entry["read_in_full"] = back(entry["read_in_full"])
+    for plan in state.get("plans", {}).values():
+        for key in ("checked", "events_checked"):
+            if key in plan:
+                plan[key] = back(plan[key])
+    return state
+
+
+@pytest.mark.parametrize("plan", ["free", "premium", "enterprise"])
+def test_a_quiet_days_safety_reads_send_no_task_that_did_not_change(tmp_path, plan):
+    # data three days old: nothing changed in the day the state is moved back
+    with FakeAsana(preset="tiny", seed=8, plan={"premium": "mixed"}.get(plan, plan), now=days_ago(3)) as fake:
+        extra = {"access_token": fake.options.service_account_token} if plan == "enterprise" else {}
+        catalog = catalog_for(["tasks", "subtasks", "stories"])
+        first = run_tap(tmp_path / "one", config_for(fake, **extra), catalog)
+        assert first.returncode == 0, first.stderr
+        fake.reset_stats()
+        later = run_tap(tmp_path / "two", config_for(fake, **extra), catalog, state=a_day_later(first.final_state))
+        routes = {r: sum(c.values()) for r, c in fake.stats()["by_route"].items()}
+    assert later.returncode == 0, later.stderr
+    assert "was last read in full a day ago" in later.stderr
+    assert project_listings(fake) >= 1  # the projects' tasks were listed again: the safety reads ran
+    assert later.records("tasks") == [] and later.records("subtasks") == [] and later.records("stories") == []
+
+
+def test_safety_reads_can_be_turned_off(tmp_path):
+    with FakeAsana(preset="tiny", seed=8, now=days_ago(3)) as fake:
+        catalog = catalog_for(["tasks"])
+        first = run_tap(tmp_path / "one", config_for(fake), catalog)
+        fake.reset_stats()
+        later = run_tap(tmp_path / "two", config_for(fake, safety_read_hours=0), catalog,
+                        state=a_day_later(first.final_state))
+        listings = project_listings(fake)
+    assert later.returncode == 0, later.stderr
+    assert listings == 0 and "read in full a day ago" not in later.stderr
+
+
+def project_listings(fake: FakeAsana) -> int:
+    return sum(1 for line in fake.requests() if "/tasks?" in line and "project=" in line)
+
+
+def days_ago(days: int) -> str:
+    return format_asana_time(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days))

@@ -94,7 +94,7 @@ class Capture:
         self.searches: Dict[str, WorkspaceSearch] = {}  # workspace -> its search this run
         self.no_status_updates: set = set()  # projects without a current status update: none to list
         # partition -> what to keep of projects' full reads once it is done (the search that read them)
-        self.reads_after: Dict[str, Dict[str, str]] = {}
+        self.reads_after: Dict[str, Dict[str, tuple]] = {}
         self.has_search: Dict[str, bool] = {}  # workspace -> plan found this run
         self.events_plan: Dict[str, bool] = {}  # workspace -> whether its events could be read whole
         self.starts: Dict[str, WorkspaceStart] = {}  # workspace -> what the run knows of it, and when
@@ -128,8 +128,8 @@ class Capture:
     def partition_done(self, partition: str, state: Mapping[str, Any]) -> Dict[str, Any]:
         project, resource = st.project_of(partition), st.events_resource_of(partition)
         state = dict(state)
-        for read, found in self.reads_after.pop(partition, {}).items():
-            state = st.keep_project(state, read, found, self.phase(read) if found else dt.timedelta())
+        for read, (found, phase) in self.reads_after.pop(partition, {}).items():
+            state = st.keep_project(state, read, found, phase)
         if resource in self.next_sync:
             state = st.keep_sync_token(state, resource, *self.next_sync.pop(resource))
         if project in self.next_read:
@@ -219,10 +219,11 @@ class Capture:
         full read in the same run."""
         self.next_read[project] = (fingerprint, self.phase(project) if first else dt.timedelta())
 
-    def keep_read_after(self, partition: str, project: str, fingerprint: Optional[str]) -> None:
+    def keep_read_after(self, partition: str, project: str, fingerprint: Optional[str],
+                        phase: dt.timedelta = dt.timedelta()) -> None:
         """What a project's full read found (None: its last one carries over), kept when `partition`
         is done (the workspace's search that found it; the projects listing of a project not read)."""
-        self.reads_after.setdefault(partition, {})[project] = fingerprint
+        self.reads_after.setdefault(partition, {})[project] = (fingerprint, phase)
 
     def phase(self, project: str) -> dt.timedelta:
         """How much earlier a project's first full read is dated, drawn from its gid."""

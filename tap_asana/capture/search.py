@@ -57,8 +57,8 @@ class WorkspaceSearch:
     def on_done(self) -> List[Job]:
         self.capture.settled(self.workspace, True, self.since)
         self.listed = True
-        for project in self.waiting:
-            self.capture.keep_read_after(self.partition, project, self.fingerprint(project))
+        for project in self.waiting:  # first full reads: dated a share of a day earlier, as walked ones
+            self.capture.keep_read_after(self.partition, project, self.fingerprint(project), self.capture.phase(project))
         return []
 
     def fingerprint_of(self, project: str) -> Optional[bool]:

@@ -13,6 +13,7 @@ and any project whose daily full read is due. Projects found later need no token
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any, Dict, List
 
@@ -81,7 +82,7 @@ class WorkspaceEvents:
         (412), the project is new or its daily full read is due; else only what they named."""
         read = ProjectRead(self.capture, partition, project, self.workspace)
         jobs = read.jobs(self.expired or read.due, self.notes.below(project))
-        if not jobs:  # nothing to read: its partition never opens, and its last full read carries over so
-            self.capture.next_read.pop(project, None)
-            self.capture.keep_read_after(st.workspace_partition("projects", self.workspace), project, None)
+        if not jobs:  # nothing to read: its partition never opens, so what it keeps is kept with the listing's
+            self.capture.keep_read_after(st.workspace_partition("projects", self.workspace), project,
+                                         *self.capture.next_read.pop(project, (None, dt.timedelta())))
         return jobs
