@@ -33,9 +33,9 @@ LOGGER = logging.getLogger("tap_asana")
 
 #: Longest pause a 429 imposes (a larger Retry-After is capped); without the header, waits grow exponentially.
 MAX_RETRY_AFTER = 120.0
-#: Asana's search API has its own budget: 60 requests a minute (asana-api.md 5).
+#: Asana's search API has its own budget: 60 requests a minute (developers.asana.com/docs/rate-limits).
 SEARCH_PER_MINUTE = 60
-#: A free workspace's budget: 150 requests a minute per token (asana-api.md 4).
+#: A free workspace's budget: 150 requests a minute per token (developers.asana.com/docs/rate-limits).
 FREE_PLAN_PER_MINUTE = 150
 #: Hops a GET may take along redirects that stay on api_url's scheme, host and port. Asana's
 #: API does not redirect, but a proxy in front of it may tidy a path; a redirect anywhere else
@@ -43,7 +43,7 @@ FREE_PLAN_PER_MINUTE = 150
 MAX_REDIRECTS = 3
 #: A body larger than this is cut off and retried: Asana's pages are a few MB at most.
 MAX_BODY_BYTES = 64 * 1024 * 1024
-#: A 400 about the page offset that says it expired or is invalid (asana-api.md 1.2 gives one
+#: A 400 about the page offset that says it expired or is invalid (developers.asana.com/docs/pagination gives one
 #: phrase; the wording has changed before).
 USER_AGENT = "tap-asana (+https://github.com/singer-io/getting-started)"
 

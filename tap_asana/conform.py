@@ -34,7 +34,7 @@ class Conformer:
         for key in facts.key_properties:
             value = record.get(key)
             if isinstance(value, int) and not isinstance(value, bool):
-                # Asana's gids are strings (asana-api.md 1.1); an old API or a proxy may send numbers.
+                # Asana's gids are strings (developers.asana.com/docs/object-ids); an old API or a proxy may send numbers.
                 if stream not in self.warned:
                     self.warned.add(stream)
                     LOGGER.warning("%s records carry %s as a number (first: %s): sent as a string, as the "

@@ -32,12 +32,12 @@ class Skip(AsanaError):
 
 
 class OffsetExpired(AsanaError):
-    """Asana's pagination tokens expire (about 15 minutes, asana-api.md 1.2)."""
+    """Asana's pagination tokens expire (developers.asana.com/docs/pagination)."""
 
 
 class SyncExpired(AsanaError):
     """412 from the Events API: the sync token is missing, too old or invalid; the body
-    carries a fresh one (asana-api.md 2.14)."""
+    carries a fresh one (getEvents)."""
 
     def __init__(self, message: str, status: Optional[int] = None, path: str = ""):
         super().__init__(message, status, path)
@@ -64,7 +64,7 @@ def classify(status: int, message: str, path: str) -> AsanaError:
     """Map an error status to the exception that says what the walk does next."""
     if status == 429:
         return RateLimited(message, status, path)
-    if status >= 500 or status == 424:  # 424 is a spec artifact of 429 (asana-api.md 4.2)
+    if status >= 500 or status == 424:  # 424 is a spec artifact of 429 (developers.asana.com/docs/errors)
         return Transient(f"Asana answered {status} on {path}: {message}", status, path)
     if status == 400 and _OFFSET_WORDS.search(message) and _EXPIRED_WORDS.search(message):
         return OffsetExpired(message, status, path)

@@ -79,7 +79,7 @@ class Listing:
 
 class SearchListing:
     """A search endpoint, which has no next_page: sort ascending by `cursor_field` and
-    ask again from the last value seen (asana-api.md 2.6). Same interface as Listing."""
+    ask again from the last value seen (searchTasksForWorkspace). Same interface as Listing."""
 
     def __init__(self, client: Any, path: str, params: Dict[str, Any], cursor_field: str, after: str):
         self.client, self.path, self.params, self.cursor_field = client, path, params, cursor_field

@@ -187,7 +187,7 @@ class Subtasks(Tasks):
     """https://developers.asana.com/reference/getsubtasksfortask
 
     One level per request; the walk recurses to every depth. A change to a
-    subtask does not bump its parent's ``modified_at`` (asana-api.md 2.5).
+    subtask does not bump its parent's ``modified_at`` (Asana's docs on getEvents).
     """
 
     name = "subtasks"
@@ -258,7 +258,7 @@ class Stories(Stream):
     """https://developers.asana.com/reference/getstoriesfortask
 
     Read only for tasks modified since the stories bookmark: a new story
-    bumps its task's ``modified_at`` (asana-api.md 2.5).
+    bumps its task's ``modified_at`` (Asana's docs on getEvents).
     """
 
     name = "stories"
@@ -283,7 +283,7 @@ class Portfolios(Stream):
     """https://developers.asana.com/reference/getportfolios (premium)
 
     ``owner=me``: a PAT or OAuth user sees the portfolios it owns; a service
-    account would see all of them without ``owner`` (asana-api.md 2.9).
+    account would see all of them without ``owner`` (getPortfolios).
     """
 
     name = "portfolios"
@@ -323,7 +323,7 @@ class TaskCustomFieldValues(Stream):
     ``custom_fields`` of every task and subtask the walk sends, so it costs no request. Its
     columns are the value fields of Asana's custom field object
     (https://developers.asana.com/reference/custom-fields), with the task's gid and
-    ``modified_at``: a value change bumps its task (asana-api.md 2.5).
+    ``modified_at``: a value change bumps its task (Asana's docs on getEvents).
     """
 
     name = "task_custom_field_values"
@@ -367,7 +367,7 @@ class Attachments(Stream):
 
     Metadata only (the file itself is never downloaded; ``download_url`` expires within
     minutes). Read only for tasks modified since the attachments bookmark: attaching a file
-    adds a story, which bumps the task (asana-api.md 2.5).
+    adds a story, which bumps the task (Asana's docs on getEvents).
     """
 
     name = "attachments"

@@ -273,7 +273,7 @@ def test_a_412_without_a_new_token_asks_for_a_full_read_with_no_token_to_keep(cl
 
 
 @pytest.mark.parametrize("message", [
-    "The pagination token has expired.",  # asana-api.md 1.2
+    "The pagination token has expired.",  # developers.asana.com/docs/pagination
     "Offset is invalid or has expired",
     "offset: This offset is no longer valid.",
     "Invalid pagination token",

@@ -532,3 +532,19 @@ def test_8_the_distribution_ships_tap_asana_alone_and_the_fake_stays_in_the_chec
                    "scripts/stitch_check.py", "bench/run.py"):
         text = (ROOT / script).read_text()
         assert "sys.path.insert(0, str(ROOT))" in text.split("from fake_asana import")[0], script
+
+
+def test_9_no_file_cites_a_file_the_repository_does_not_ship():
+    """The notes and the spec beside the checkout are not shipped: code and docs cite Asana's
+    public documentation or the spec's operation IDs instead."""
+    outside = re.compile("asana-api" + r"\.md|\.\./" + "shared")
+    skip = {".git", ".venv", "__pycache__", ".pytest_cache", "build", "dist"}
+    citing = []
+    for path in ROOT.rglob("*"):
+        parts = path.relative_to(ROOT).parts
+        if skip & set(parts) or any(p.endswith(".egg-info") for p in parts) or not path.is_file():
+            continue
+        if path.suffix in {".py", ".md", ".json", ".yml", ".yaml", ".txt", ".cfg", ""}:
+            if outside.search(path.read_text(errors="replace")):
+                citing.append(str(path.relative_to(ROOT)))
+    assert citing == []

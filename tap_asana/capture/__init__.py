@@ -63,7 +63,7 @@ BELOW_WORKSPACE = tuple(name for name, s in STREAMS.items() if s is Projects or 
 
 
 class Capture:
-    #: Asana's search index lags writes by 10-60 s, more during incidents (asana-api.md 2.6), and
+    #: Asana's search index lags writes by 10-60 s, more during incidents (Asana's docs on searchTasksForWorkspace), and
     #: events arrive within about a minute (2.14): what search or events name is looked for
     #: this far before its bookmark.
     LOOKBACK = dt.timedelta(minutes=5)
@@ -157,7 +157,7 @@ class Capture:
                 self.family.attachments_searched.add(workspace)
         if not search:
             self.free.add(workspace)
-            # Asana's budget is the domain's: 150 a minute on a free one (asana-api.md 5). Lowered
+            # Asana's budget is the domain's: 150 a minute on a free one (developers.asana.com/docs/rate-limits). Lowered
             # only when every workspace is free, so a personal free workspace next to a paid
             # organization does not slow the organization's reads.
             if self.free >= self.workspaces and "requests_per_minute" not in self.config.explicit:

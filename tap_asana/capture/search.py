@@ -1,4 +1,4 @@
-"""Finding a premium workspace's changed tasks and subtasks through search (asana-api.md 2.6):
+"""Finding a premium workspace's changed tasks and subtasks through search (searchTasksForWorkspace):
 one request per workspace when nothing changed, whatever changed below (subtasks included,
 bubbling or not) and wherever (tasks in no project included). Search has no ``next_page``;
 the client pages by moving ``modified_at.after`` forward. Its index lags writes by 10-60 s,
