@@ -1,8 +1,12 @@
+import re
+
 from setuptools import find_packages, setup
+
+VERSION = re.search(r'__version__ = "([^"]+)"', open("tap_asana/version.py", encoding="utf-8").read()).group(1)
 
 setup(
     name="tap-asana",
-    version="0.1.0",
+    version=VERSION,
     description="Singer tap for Asana",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",

@@ -16,6 +16,8 @@ from dataclasses import dataclass, fields
 from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 from urllib.parse import urlparse
 
+from tap_asana.version import __version__
+
 LOGGER = logging.getLogger("tap_asana")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -110,8 +112,6 @@ class Config:
 def about() -> Dict[str, Any]:
     """What ``--about --format json`` prints, in the shape Meltano SDK taps use: settings as a
     JSON schema whose defaults are values (or null), never prose."""
-    from tap_asana import __version__
-
     properties: Dict[str, Any] = {}
     for name, setting in SETTINGS.items():
         kind = setting.kind if isinstance(setting.kind, str) else list(setting.kind)

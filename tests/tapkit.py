@@ -192,14 +192,14 @@ def record_key(stream: str, record: Mapping[str, Any]) -> str:
 
 
 def value_rows(task: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    """task_custom_field_values rows as issue 12 defines them, from a task's custom_fields."""
+    """task_custom_field_values rows as the stream contract defines them, from a task's custom_fields."""
     return [dict(value, task_gid=task["gid"], custom_field_gid=value["gid"], modified_at=task["modified_at"])
             for value in task.get("custom_fields") or ()]
 
 
 def _more(export: Mapping[str, Any], out: Mapping[str, List[Dict[str, Any]]], reached: Set[str], after: Any,
           forbidden_projects: Set[str], free_workspaces: Set[str]) -> Dict[str, List[Dict[str, Any]]]:
-    """The streams of issue 12. Paid ones (custom fields, goals, portfolio memberships, time
+    """The nine child streams. Paid ones (custom fields, goals, portfolio memberships, time
     tracking, portfolios' status updates) only from workspaces not free; per-task ones only of
     the tasks and subtasks sent; per-project ones (attachments of projects too) only of readable
     projects."""

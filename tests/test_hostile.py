@@ -1,5 +1,5 @@
 """Hostile data and hostile servers: every case completes with every record or ends with one
-CRITICAL line, exit 1, no traceback, never a hang (issue 10)."""
+CRITICAL line, exit 1, no traceback, never a hang."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
-"""The nine streams of issue 12 end to end: the real `tap-asana` entry point against the fake
+"""The nine streams of memberships, status updates, attachments, goals, custom field values and
+time tracking, end to end: the real `tap-asana` entry point against the fake
 Asana, on a premium organization beside a free workspace, and on free workspaces only.
 Records are compared with the fake's own copy of the data (`tests/tapkit.py`'s oracle)."""
 from __future__ import annotations

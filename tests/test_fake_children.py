@@ -1,4 +1,4 @@
-"""The fake Asana's resources of issue 12 over real HTTP: attachments, memberships, status
+"""The fake Asana's resources that hang below tasks, projects and workspaces, over real HTTP: attachments, memberships, status
 updates, goals and time tracking entries (shapes, pagination, opt_fields, 402/403/404,
 filters), the ops that add them, and the export."""
 from __future__ import annotations
