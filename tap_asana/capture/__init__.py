@@ -6,22 +6,29 @@ what hangs below a page of workspaces, ``partition_done(partition, state)`` when
 project's next sync token goes into the state then), and ``close(state)`` once the run has
 finished. What is found goes to the run through its ``Sink`` (``sink.py``).
 
-Per workspace, when the task family (tasks, subtasks, stories) is selected:
+Per workspace, when the task family (tasks, subtasks, stories) is selected, ``workspace.py`` starts
+its projects once the workspace's plan and event mode are known:
 
 - ``search.py``: on a premium workspace, one search finds every task and subtask modified
   since the bookmarks, in projects or not; its first answer (or 402) tells the plan, which
-  the state remembers for a day, so a free workspace is not asked again every run;
-- ``events.py``: on every plan, each project's events since the last run's sync token name
+  the state remembers for a day, so a free workspace is not asked again every run. On a first
+  run it also gives each project's fingerprint, so no project's tasks are listed;
+- ``attachments.py``: on a premium workspace, a ``has_attachment`` search names the changed tasks
+  that have attachments, so only those are asked for them;
+- ``workspace_events.py``: on Enterprise+ with a service account, one event stream per
+  organization (``getWorkspaceEvents``) replaces the projects' own; a 402/403/404 falls back;
+- ``events.py``: otherwise each project's events since the last run's sync token name
   what search cannot see (moves, deletes, section changes) and, on a free plan, what changed;
-  a project with no usable token, or read in full a day ago, is read in full (``walk.py``);
+  a project with no usable token, or whose safety read is due, is read in full (``walk.py``:
+  only tasks whose fingerprint bucket changed are sent, ``fingerprint.py``);
 - ``no_project.py``: on a free workspace, the users' tasks in no project.
 
 ``family.py`` says what happens to a task once found (sent with its custom field value rows,
 its stories, attachments and subtasks read); ``children.py`` what else is read per project
-(memberships, status updates) and when.
-A project partition is named by how its tasks are reached (``events``, or ``walk`` when a
-failed search leaves the project to be walked), so one finished one way is not taken as
-finished another way.
+(memberships, status updates, the project's own attachments) and when; ``cursors.py`` where a
+stopped listing resumes. A project partition is named by how its tasks are reached (``events``,
+or ``walk`` when a failed search leaves the project to be walked), so one finished one way is
+not taken as finished another way.
 """
 from __future__ import annotations
 
