@@ -110,3 +110,22 @@ def test_an_enterprise_workspace_read_whole_costs_the_same_quiet_run_for_4_or_60
 
 def without(routes: Dict[str, int], route: str) -> Dict[str, int]:
     return {r: n for r, n in routes.items() if r != route}
+
+
+@pytest.mark.parametrize("plan, says", [
+    ("free", "changes found by each project's events; subtasks listed per parent task; attachments listed per task"),
+    ("premium", "changes found by search and each project's events; subtasks found by search; attachments listed "
+                "only for the tasks a has_attachment search names"),
+    ("enterprise", "changes found by search and the workspace's events (Enterprise+); subtasks found by search; "
+                   "attachments listed only for the tasks a has_attachment search names"),
+])
+def test_the_summary_says_how_each_workspace_was_read(tmp_path, plan, says):
+    with FakeAsana(preset="tiny", seed=43, plan=plan) as fake:
+        token = fake.options.service_account_token
+        config = config_for(fake, **({"access_token": token} if plan == "enterprise" else {}))
+        first = run_tap(tmp_path / "one", config, catalog_for(EVERY))
+        again = run_tap(tmp_path / "two", config, catalog_for(EVERY), state=first.final_state)
+        org = org_of(fake)
+    for run in (first, again):  # the second from what the state remembers of the plan
+        assert run.returncode == 0, run.stderr
+        assert f"INFO Workspace {org}: {says}\n" in run.stderr

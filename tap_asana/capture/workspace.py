@@ -12,7 +12,7 @@ from tap_asana import state as st
 from tap_asana.capture.no_project import NoProjectTasks
 from tap_asana.capture.workspace_events import WorkspaceEvents
 from tap_asana.scheduler import Job
-from tap_asana.streams import Projects, StatusUpdates
+from tap_asana.streams import Attachments, Projects, StatusUpdates
 
 #: How a project's tasks are reached, which names its partition: its own events, the workspace's
 #: events (Enterprise+), or walked (a failed search)
@@ -47,8 +47,22 @@ class WorkspaceStart:
         if self.started or self.search is None or self.whole is None:
             return []
         self.started = True
+        self.capture.reader.reporter.note(self.mode())
         jobs = self.capture.projects(self.workspace, BY_WORKSPACE_EVENTS if self.whole else BY_EVENTS)
         return jobs if self.search else jobs + NoProjectTasks(self.capture, self.workspace).jobs()
+
+    def mode(self) -> str:
+        """The summary's line on how this run reads the workspace's changes, subtasks and attachments."""
+        family, capture = self.capture.family, self.capture
+        found = "the workspace's events (Enterprise+)" if self.whole else "each project's events"
+        said = [f"Workspace {self.workspace}: changes found by " + ("search and " if self.search else "") + found]
+        if capture.opens_subtasks():
+            said.append("subtasks " + ("found by search" if self.workspace in family.search_owned
+                                       else "listed per parent task"))
+        if capture.sink.wants(Attachments.name):
+            said.append("attachments listed " + ("only for the tasks a has_attachment search names"
+                                                 if self.workspace in family.attachments_searched else "per task"))
+        return "; ".join(said)
 
     def project_jobs(self, partition: str, project: str) -> List[Job]:
         return self.events.project_jobs(partition, project)
