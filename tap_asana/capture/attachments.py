@@ -5,9 +5,9 @@ The search looks for tasks and subtasks, at any depth and wherever they are, mod
 attachments bookmark (a look-back before it: the index lags writes); attaching a file adds a
 story, which bumps the task (Asana's ``TaskResponse.modified_at``), so a task with a new
 attachment is among them. Each one it names has its attachments listed. It costs a request per
-100 such tasks, never more than one listing per changed task would (a task with attachments is
-a changed task), and nothing when the workspace's search found no task changed: it starts only
-once that search found one. A task that gains an attachment while the run goes on is modified
+100 such tasks: at most that much more than a listing per changed task (a task with attachments
+is a changed task), and far less as soon as a few changed tasks have none; nothing when the
+workspace's search found no task changed: it starts only once that search found one. A task that gains an attachment while the run goes on is modified
 after the run's start, and the next run's search names it. Like the workspace search, it keeps
 a cursor, so a stopped run resumes it where it got to.
 """
