@@ -1,4 +1,5 @@
-"""Shared helpers: configs, a fake clock; the fake Asana fixture comes from its plugin."""
+"""Shared helpers: configs, a fake clock, the tiny fake Asana the fake's own tests read (`fake`,
+`data`: one per test module); the `fake_asana` fixture comes from its plugin."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,12 +7,15 @@ from typing import Any, Dict
 
 import pytest
 
+from fake_asana import FakeAsana
 from tap_asana.config import Config, validate_config
 
 pytest_plugins = ["fake_asana.testing"]
 
 API = "https://app.asana.com/api/1.0"
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+#: When the fake's own tests' data was generated as of
+FAKE_NOW = "2025-06-01T12:00:00Z"
 
 
 def make_config(**overrides: Any) -> Config:
@@ -39,3 +43,15 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture(scope="module")
+def fake():
+    """The fake Asana of the `tiny` preset, as of FAKE_NOW (test_e2e.py has its own)."""
+    with FakeAsana(preset="tiny", seed=1, now=FAKE_NOW) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def data(fake):
+    return fake.export()

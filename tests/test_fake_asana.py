@@ -41,17 +41,6 @@ def error_of(response: requests.Response) -> str:
     return body["errors"][0]["message"]
 
 
-@pytest.fixture(scope="module")
-def fake():
-    with FakeAsana(preset="tiny", seed=1, now=NOW) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def data(fake):
-    return fake.export()
-
-
 def org_of(data) -> str:
     return next(w["gid"] for w in data["workspaces"] if w["is_organization"])
 

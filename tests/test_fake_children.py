@@ -49,17 +49,6 @@ def status_and_message(response: requests.Response) -> tuple:
     return response.status_code, response.json()["errors"][0]["message"]
 
 
-@pytest.fixture(scope="module")
-def fake():
-    with FakeAsana(preset="tiny", seed=1, now=NOW) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def data(fake):
-    return fake.export()
-
-
 @pytest.fixture
 def live():
     """A fresh server for tests that change data."""

@@ -13,19 +13,7 @@ from fake_asana import FakeAsana
 from fake_asana.__main__ import parser
 from fake_asana.families import ROUTES as SERVED
 from tests.contractkit import RESOURCES, ROUTES, Checker, documented, requests_for
-from tests.tapkit import catalog_for, config_for, run_tap
 from tests.test_fake_asana import NOW, busiest_project, call, error_of, ok, org_of
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeAsana(preset="tiny", seed=1, now=NOW) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def data(fake):
-    return fake.export()
 
 
 def violations(fake: FakeAsana) -> Dict[str, Any]:
