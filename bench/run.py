@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from fake_asana import FakeAsana  # noqa: E402
 from tap_asana.discover import discover  # noqa: E402
 
+import floor  # noqa: E402  (bench/floor.py, beside this file)
 from changes import KINDS, ChangeSet  # noqa: E402  (bench/changes.py, beside this file)
 
 RESULTS = ROOT / "bench" / "results"
@@ -184,14 +185,14 @@ def changes(args: argparse.Namespace, size: str, plan: str) -> List[Dict[str, An
     daily full read brings what the earlier run missed."""
     rows: List[Dict[str, Any]] = []
     for bubble in (True, False):
-        with FakeAsana(preset=size, seed=42, free_workspaces=plan == "free", bubble_subtask_changes=bubble,
+        with FakeAsana(preset=size, seed=42, plan=plan, bubble_subtask_changes=bubble,
                        max_concurrent=50) as fake, tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
             export = fake.export()
             org = next(w["gid"] for w in export["workspaces"] if w["is_organization"])
             projects = sum(1 for p in export["projects"] if p["workspace"]["gid"] == org)
-            config = {"access_token": fake.pat, "api_url": fake.api_url, "start_date": "2015-01-01T00:00:00Z",
-                      "requests_per_minute": args.rpm, "max_workers": args.workers, "workspace_gids": [org]}
+            config = {**floor.config_of(fake, plan), "requests_per_minute": args.rpm, "max_workers": args.workers,
+                      "workspace_gids": [org]}
             set_limits(fake, args, on=False)
             state = run_tap(workdir, dict(config, requests_per_minute=100000), catalog_all())["state"]
             set_limits(fake, args, on=True)
@@ -201,7 +202,8 @@ def changes(args: argparse.Namespace, size: str, plan: str) -> List[Dict[str, An
             if bubble:
                 none = scenario(fake, f"{plan}: no change", workdir, config, state, args=args)
                 state = none.pop("state")
-                none.update(meta, run="no change", target_requests=projects + 10 + 10)
+                per_project = 0 if plan == "enterprise" else projects  # Enterprise+: one event stream
+                none.update(meta, run="no change", target_requests=per_project + 10 + 10)
                 rows.append(none)
             change_set = ChangeSet(export, org, seed=42)
             change_set.apply(fake)
@@ -268,8 +270,9 @@ def machine() -> str:
 def changes_markdown(rows: List[Dict[str, Any]]) -> List[str]:
     if not rows:
         return []
-    lines = ["", "Change capture: the organization workspace alone (`workspace_gids`), premium (the fake's "
-                 "default) or free (`free_workspaces`), every stream selected, after a full sync. The fixed "
+    lines = ["", "Change capture: the organization workspace alone (`workspace_gids`) on the fake's plan `free`, "
+                 "`premium` or `enterprise` (read with its service-account token: workspace events), every stream "
+                 "selected, after a full sync. The fixed "
                  "change set of `bench/changes.py` is made once per variant; a change came through when the "
                  "tap sent the record that shows it (`k/n`: k of the n records it needs). \"no bubbling\" is a "
                  "fresh fake with `bubble_subtask_changes=False`; its \"25 h later\" row counts what came "
@@ -349,22 +352,33 @@ def main() -> None:
     parser.add_argument("--cpu-size", default="medium")
     parser.add_argument("--changes-sizes", default=None,
                         help="datasets of the change-capture runs (default: --sizes; empty: none)")
-    parser.add_argument("--plans", default="premium,free", help="plans of the change-capture runs")
+    parser.add_argument("--plans", default="free,premium,enterprise", help="plans of the change-capture runs")
+    parser.add_argument("--count-sizes", default=None, help="datasets of the request counts per plan (default: --sizes)")
+    parser.add_argument("--scale", default="10,1000", help="projects of the Enterprise+ no-change runs")
+    parser.add_argument("--resume-sizes", default="demo,medium", help="datasets of the stopped-and-resumed runs")
+    parser.add_argument("--stops", default="0.1,0.3,0.5,0.7", help="shares of a full sync at which to stop")
     parser.add_argument("--quick", action="store_true",
                         help="demo only: --sizes demo --changes-sizes demo --cpu-size ''")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.changes_sizes, args.cpu_size = "demo", "demo", ""
+        args.scale, args.resume_sizes, args.stops = "10", "demo", "0.3"
     if args.changes_sizes is None:
         args.changes_sizes = args.sizes
+    if args.count_sizes is None:
+        args.count_sizes = args.sizes
+    counted = floor.measure(_list(args.count_sizes), ["free", "premium", "enterprise"],
+                            [int(n) for n in _list(args.scale)], _list(args.resume_sizes),
+                            [float(x) for x in _list(args.stops)])
     results = [r for size in _list(args.sizes) for r in dataset(args, size)]
     captured = [r for size in _list(args.changes_sizes) for plan in _list(args.plans) for r in changes(args, size, plan)]
     cpu = cpu_only(args, args.cpu_size) if args.cpu_size else {}
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"{stamp}.json").write_text(json.dumps({"machine": machine(), "args": vars(args),
-                                                       "results": results, "changes": captured, "cpu_only": cpu}, indent=2))
-    table = markdown(results, captured, cpu, args)
+                                                       "results": results, "changes": captured, "cpu_only": cpu,
+                                                       "counted": counted}, indent=2))
+    table = markdown(results, captured, cpu, args) + "\n" + "\n".join(floor.markdown(counted))
     readme = ROOT / "bench" / "README.md"
     text = readme.read_text() if readme.exists() else f"# Benchmark\n\n{TABLE_START}\n{TABLE_END}\n"
     head, _, rest = text.partition(TABLE_START)
