@@ -1,6 +1,7 @@
 """The house stays as ARCHITECTURE.md draws it: every module it names exists and every module of
 the tap is named; imports run down its floors only; no class grows past 250 lines; no module is
-named after a batch of work."""
+named after a batch of work; the user's README stays short and names the columns Asana does
+not return."""
 from __future__ import annotations
 
 import ast
@@ -78,3 +79,23 @@ def test_no_class_over_250_lines_and_no_module_named_after_a_batch():
                     long.append(f"{path.relative_to(ROOT)}:{node.name}")
     assert long == [] and batch == []
 
+
+
+def test_the_readme_is_for_the_user_and_links_the_fake_and_the_map():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 450
+    assert "fake_asana/README.md" in readme and "ARCHITECTURE.md" in readme
+    assert (ROOT / "fake_asana" / "README.md").exists()
+    assert len(ARCHITECTURE.splitlines()) < 120
+
+
+def test_the_readme_names_every_column_asana_does_not_return():
+    from tap_asana.streams import STREAMS
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| stream | columns Asana does not return"):]
+    table = table[:table.index("\n\n")]
+    rows = {line.split("|")[1].strip(): line.split("|")[2] for line in table.splitlines()[2:] if line.startswith("| ")}
+    for name, stream in STREAMS.items():
+        for column in getattr(stream, "unreturned", ()):
+            assert f"`{column}`" in rows.get(name, ""), f"{name}.{column}"
