@@ -37,13 +37,13 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fake_asana import FakeAsana  # noqa: E402
-from tests.test_full_reads import a_day_later  # noqa: E402
+from tests.tapkit import a_day_later  # noqa: E402
 
 #: The tap before the premium and Enterprise+ work (git commit 77803e8), every stream, seed 1,
 #: no latency: requests of a full sync, measured with this script's own runner.

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 from typing import Any, Dict, Iterator, List, Set, Tuple
 
 import pytest
 
 from fake_asana import FakeAsana
-from tap_asana.client import format_asana_time, parse_asana_time
-from tests.tapkit import assert_valid_singer, catalog_for, config_for, run_tap
+from tap_asana.client import parse_asana_time
+from tests.tapkit import a_day_later, assert_valid_singer, catalog_for, config_for, run_tap
 
 FAMILY = ["projects", "sections", "tasks", "subtasks", "stories"]
 #: premium: a premium organization (beside a free workspace); free: every workspace free;
@@ -38,21 +37,6 @@ def synced(tmp_path, plan: str, seed: int, **options: Any) -> Iterator[Tuple[Fak
         assert first.returncode == 0, first.stderr
         org = next(w["gid"] for w in fake.export()["workspaces"] if w["is_organization"])
         yield fake, first, org
-
-
-def a_day_later(state: Dict[str, Any]) -> Dict[str, Any]:
-    """The state as a run 25 hours later finds it: every project's last full read and every
-    plan check a day old. (The fake's clock could jump instead, but the tap rightly distrusts a
-    server clock that far from this machine's.)"""
-    state = json.loads(json.dumps(state))
-
-    def back(value: str) -> str:
-        return format_asana_time(parse_asana_time(value) - dt.timedelta(hours=25))
-    for entry in state.get("projects", {}).values():
-        entry["read_in_full"] = back(entry["read_in_full"])
-    for plan in state.get("plans", {}).values():
-        plan["checked"] = back(plan["checked"])
-    return state
 
 
 def routes_of(fake) -> Dict[str, int]:

@@ -4,13 +4,12 @@ the real CLI against the fake Asana."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
 from fake_asana import FakeAsana
 from tap_asana.client import format_asana_time, parse_asana_time
-from tests.tapkit import assert_valid_singer, catalog_for, config_for, expected_records, run_tap
+from tests.tapkit import a_day_later, assert_valid_singer, catalog_for, config_for, expected_records, run_tap
 
 PLANS = ["premium", "free"]
 
@@ -37,23 +36,6 @@ def test_start_date_holds_for_tasks_and_subtasks_on_a_first_run(tmp_path, plan):
         assert {r["gid"] for r in run.records(stream)} == set(expected[stream]), stream
 
 
-def a_day_later(state):
-    """The state as a run 25 hours later finds it: every project's last full read and every plan
-    check a day old (the fake's clock could jump instead, but the tap rightly distrusts a server
-    clock that far from this machine's)."""
-    state = json.loads(json.dumps(state))
-
-    def back(value: str) -> str:
-        return format_asana_time(parse_asana_time(value) - dt.timedelta(hours=25))
-    for entry in state.get("projects", {}).values():
-        entry["read_in_full"] = back(entry["read_in_full"])
-    for plan in state.get("plans", {}).values():
-        for key in ("checked", "events_checked"):
-            if key in plan:
-                plan[key] = back(plan[key])
-    return state
-
-
 @pytest.mark.parametrize("plan", ["free", "premium", "enterprise"])
 def test_a_quiet_days_safety_reads_send_no_task_that_did_not_change(tmp_path, plan):
     # data three days old: nothing changed in the day the state is moved back
@@ -69,6 +51,7 @@ def test_a_quiet_days_safety_reads_send_no_task_that_did_not_change(tmp_path, pl
     assert "was last read in full a day ago" in later.stderr
     assert project_listings(fake) >= 1  # the projects' tasks were listed again: the safety reads ran
     assert later.records("tasks") == [] and later.records("subtasks") == [] and later.records("stories") == []
+    assert "GET /tasks/{gid}/stories" not in routes  # nothing changed: no task is opened for its stories
 
 
 def test_safety_reads_can_be_turned_off(tmp_path):
