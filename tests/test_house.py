@@ -99,3 +99,20 @@ def test_the_readme_names_every_column_asana_does_not_return():
     for name, stream in STREAMS.items():
         for column in getattr(stream, "unreturned", ()):
             assert f"`{column}`" in rows.get(name, ""), f"{name}.{column}"
+
+
+def test_every_make_target_and_flag_the_readme_shows_exists():
+    from tap_asana.cli import _parser
+
+    readme = (ROOT / "README.md").read_text()
+    targets = set(re.findall(r"^([a-z][a-z-]*):", (ROOT / "Makefile").read_text(), re.M))
+    shown = set(re.findall(r"\bmake ([a-z][a-z-]+)", readme))
+    assert {"test", "demo", "bench", "contract-check"} <= shown and shown <= targets, sorted(shown - targets)
+    flags = {option for action in _parser()._actions for option in action.option_strings}
+    # the tap's own command lines (Meltano's name the plugin tap-asana too), and flags in backticks
+    commands = [re.split(r"[|>]", line.split("tap-asana", 1)[1])[0] for line in readme.splitlines()
+                if re.search(r"(^|[\s/`])tap-asana -", line) and "meltano" not in line]
+    shown_flags = {f for line in commands for f in re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", line)}
+    shown_flags |= set(re.findall(r"`(--[a-z][a-z-]+)", readme)) - {"--full-refresh"}  # Meltano's
+    assert {"--config", "--discover", "--catalog", "--state", "--test"} <= shown_flags
+    assert shown_flags <= flags, sorted(shown_flags - flags)
